@@ -1,0 +1,60 @@
+//! `strongroom`: the CLI contract is in shared/CLI.md. Results go to stdout (human text or one
+//! JSON document with --json), progress and errors to stderr. Exit codes: 0 success, 1 failure,
+//! 2 usage, 3 CRITICAL finding, 4 verification failed.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use strongroom_core::paths::Home;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "strongroom",
+    version,
+    about = "Encrypted, verified backups of a station's case registry"
+)]
+struct Cli {
+    /// All state of one station lives under this folder.
+    #[arg(long, global = true, env = "STRONGROOM_HOME", value_name = "DIR")]
+    home: Option<PathBuf>,
+
+    /// Print the result as one JSON document on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// What this station is: version, home, station id, keyring reachability.
+    Info,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let out = output::Output::new(cli.json);
+    let result = Home::resolve(cli.home.as_deref()).and_then(|home| match cli.command {
+        Command::Info => commands::info::run(&home, &out),
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => out.error(&e),
+    }
+}
+
+// Logs go to stderr and only when asked for (RUST_LOG), so stdout stays a clean result.
+fn init_logging() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .try_init();
+    }
+}

@@ -1,0 +1,48 @@
+//! How results and errors reach the terminal: human text or one JSON document on stdout,
+//! `error[CODE]: message` (or `{"error":{…}}`) on stderr, and the exit code of the contract.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+use strongroom_core::Error;
+
+pub const EXIT_FAILURE: u8 = 1;
+pub const EXIT_VERIFY_FAILED: u8 = 4;
+
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    /// Prints a result: `value` as JSON with --json, else the human text.
+    pub fn result<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
+        if self.json {
+            match serde_json::to_string_pretty(value) {
+                Ok(s) => println!("{s}"),
+                Err(e) => eprintln!("error[internal]: could not encode the result: {e}"),
+            }
+        } else {
+            println!("{}", human());
+        }
+    }
+
+    /// Prints an error in the contract's shape and returns the exit code it maps to.
+    pub fn error(&self, e: &Error) -> ExitCode {
+        if self.json {
+            let doc = serde_json::json!({ "error": e.to_public() });
+            eprintln!("{doc}");
+        } else {
+            eprintln!("error[{}]: {}", e.code(), e);
+        }
+        ExitCode::from(if e.is_verification_failure() {
+            EXIT_VERIFY_FAILED
+        } else {
+            EXIT_FAILURE
+        })
+    }
+}

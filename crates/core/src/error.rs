@@ -1,0 +1,159 @@
+//! One error type for the whole core. Every variant has a stable, snake_case `code` that the CLI
+//! prints as `error[CODE]` and the app receives as `{code, message}`; scripts and the UI match on
+//! the code, never on the message. Messages say what to do next and never carry a secret.
+
+use serde::Serialize;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A field failed validation; `code` is the field rule's own stable code
+    /// (e.g. `case_number_invalid`) so the UI can show it beside the field.
+    #[error("{message}")]
+    Invalid {
+        code: &'static str,
+        field: &'static str,
+        message: String,
+    },
+
+    #[error("{what} was not found")]
+    NotFound { what: String },
+
+    #[error("{what} already exists")]
+    AlreadyExists { what: String },
+
+    #[error("the station home is not set up yet: run `strongroom init` first")]
+    NotInitialised,
+
+    #[error("another Strongroom job is running on this station; try again when it has finished")]
+    Busy,
+
+    #[error("the job was cancelled")]
+    Cancelled,
+
+    #[error("the settings are not valid: {message}")]
+    Config { message: String },
+
+    #[error("the OS keyring cannot be reached ({detail}); unlock the keyring or start a desktop session")]
+    KeyringUnavailable { detail: String },
+
+    #[error("{feature} is not supported by {provider}")]
+    Unsupported {
+        feature: &'static str,
+        provider: &'static str,
+    },
+
+    #[error("a file could not be {action} at {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable code of this error. Never change an existing code: scripts match on it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid { code, .. } => code,
+            Error::NotFound { .. } => "not_found",
+            Error::AlreadyExists { .. } => "already_exists",
+            Error::NotInitialised => "not_initialised",
+            Error::Busy => "busy",
+            Error::Cancelled => "cancelled",
+            Error::Config { .. } => "config_invalid",
+            Error::KeyringUnavailable { .. } => "keyring_unavailable",
+            Error::Unsupported { .. } => "unsupported",
+            Error::Io { .. } => "io_error",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// True when the error says a backup or the audit chain failed verification
+    /// (the CLI maps these to exit code 4).
+    pub fn is_verification_failure(&self) -> bool {
+        false
+    }
+
+    pub fn io(
+        action: &'static str,
+        path: impl AsRef<std::path::Path>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io {
+            action,
+            path: path.as_ref().display().to_string(),
+            source,
+        }
+    }
+
+    /// What crosses to the UI or `--json`: the code and the message, nothing else.
+    pub fn to_public(&self) -> PublicError {
+        PublicError {
+            code: self.code().to_string(),
+            message: self.to_string(),
+        }
+    }
+}
+
+/// The serialisable face of an [`Error`]: `{code, message}`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct PublicError {
+    pub code: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_snake_case_and_stable() {
+        let samples = [
+            Error::NotInitialised,
+            Error::Busy,
+            Error::Cancelled,
+            Error::NotFound {
+                what: "case 2026-000001".into(),
+            },
+            Error::Unsupported {
+                feature: "legal hold",
+                provider: "local folder",
+            },
+        ];
+        let codes: Vec<_> = samples.iter().map(Error::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "not_initialised",
+                "busy",
+                "cancelled",
+                "not_found",
+                "unsupported"
+            ]
+        );
+        for c in codes {
+            assert!(
+                c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'),
+                "{c}"
+            );
+        }
+    }
+
+    #[test]
+    fn public_error_carries_code_and_message() {
+        let e = Error::Unsupported {
+            feature: "legal hold",
+            provider: "local folder",
+        };
+        let p = e.to_public();
+        assert_eq!(p.code, "unsupported");
+        assert_eq!(p.message, "legal hold is not supported by local folder");
+    }
+}

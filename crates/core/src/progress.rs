@@ -1,0 +1,101 @@
+//! Progress of long jobs. The core owns the trait; the app forwards it into a typed Tauri
+//! channel and the CLI into a bar (or JSON lines) on stderr. Jobs also poll [`Cancel`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// One step of a job's progress. `total` is `None` while it is not known yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProgressEvent {
+    /// A short machine name of the current stage, e.g. `snapshot`, `encrypt`, `upload`.
+    pub stage: String,
+    pub done: u64,
+    pub total: Option<u64>,
+}
+
+/// Receives progress from a job. Implementations must be cheap: jobs call this often.
+pub trait Progress: Send + Sync {
+    fn report(&self, event: ProgressEvent);
+
+    /// Convenience for the common case.
+    fn stage(&self, stage: &str, done: u64, total: Option<u64>) {
+        self.report(ProgressEvent {
+            stage: stage.to_string(),
+            done,
+            total,
+        });
+    }
+}
+
+/// Progress that goes nowhere, for callers that do not watch.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn report(&self, _event: ProgressEvent) {}
+}
+
+impl<F> Progress for F
+where
+    F: Fn(ProgressEvent) + Send + Sync,
+{
+    fn report(&self, event: ProgressEvent) {
+        self(event)
+    }
+}
+
+/// A cancellation flag shared between the caller and a job. Jobs check it between steps and
+/// stop with [`crate::Error::Cancelled`], leaving nothing half-done behind.
+#[derive(Debug, Default, Clone)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// `Err(Cancelled)` once cancelled, for use with `?` between steps.
+    pub fn check(&self) -> crate::Result<()> {
+        if self.is_cancelled() {
+            Err(crate::Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn closures_receive_events() {
+        let seen = Mutex::new(Vec::new());
+        let sink = |e: ProgressEvent| seen.lock().unwrap().push(e);
+        sink.stage("encrypt", 5, Some(10));
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].stage, "encrypt");
+        assert_eq!(seen[0].total, Some(10));
+    }
+
+    #[test]
+    fn cancel_is_shared_between_clones() {
+        let c = Cancel::new();
+        let job_side = c.clone();
+        assert!(job_side.check().is_ok());
+        c.cancel();
+        assert_eq!(job_side.check().unwrap_err().code(), "cancelled");
+    }
+}
