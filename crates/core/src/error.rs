@@ -104,6 +104,7 @@ impl Error {
 
 /// The serialisable face of an [`Error`]: `{code, message}`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PublicError {
     pub code: String,
     pub message: String,

@@ -9,6 +9,7 @@ pub mod paths;
 pub mod progress;
 pub mod secrets;
 pub mod station;
+pub mod workstation;
 
 pub use error::{Error, Result};
 

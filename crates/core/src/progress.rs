@@ -8,6 +8,7 @@ use serde::Serialize;
 
 /// One step of a job's progress. `total` is `None` while it is not known yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProgressEvent {
     /// A short machine name of the current stage, e.g. `snapshot`, `encrypt`, `upload`.
     pub stage: String,

@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`. Each installs what it needs.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+# Builds are cached outside the clone so fresh clones (and CI) reuse them.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/strongroom/target
+CARGO ?= cargo
+
+.PHONY: run test deps-run deps-test ui build bindings package clean-cache
+
+## make run: build and open the desktop app (local registry, local folders, keys in the OS keyring)
+run: deps-run ui
+	$(CARGO) build -p strongroom-app -p strongroom-cli
+	$(CARGO_TARGET_DIR)/debug/strongroom-app
+
+## make test: start moto, Azurite, a keyring and Xvfb on loopback, then run every suite
+test: deps-test ui
+	keyctl session - dbus-run-session -- bash scripts/with-services.sh bash scripts/test-all.sh
+
+deps-run:
+	bash scripts/install-deps.sh run
+
+deps-test:
+	bash scripts/install-deps.sh test
+
+ui:
+	cd ui && npm run build
+
+build: ui
+	$(CARGO) build --workspace
+
+## make bindings: regenerate ui/src/bindings.ts from the Rust commands
+bindings:
+	STRONGROOM_WRITE_BINDINGS=1 $(CARGO) test -p strongroom-app --test bindings
+
+## make package: a .deb with the app and the CLI
+package: deps-run ui
+	$(CARGO) build --release -p strongroom-cli
+	cd ui && npx tauri build --bundles deb --config ../src-tauri/tauri.conf.json
+
+clean-cache:
+	rm -rf $(CARGO_TARGET_DIR)

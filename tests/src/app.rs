@@ -1,0 +1,159 @@
+//! Drives the real desktop app: tauri-driver (WebDriver) → WebKitWebDriver → the app binary,
+//! under the X display that `make test` started. tauri-driver runs in its own process group,
+//! which is killed as a whole when the session ends (the app and WebKit may outlive a
+//! deleteSession otherwise).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// Where cargo put the binaries: the `debug` dir this test binary lives in (…/debug/deps/x).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("the test binary lives in <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+/// Screenshots go under the target directory, where CI keeps them.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = bin_dir().join("e2e-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// One running app, driven over WebDriver, with its own station home and XDG dirs.
+pub struct AppSession {
+    pub client: Client,
+    pub home: tempfile::TempDir,
+    pub started: Instant,
+    driver: Child,
+}
+
+impl AppSession {
+    /// Starts the app with a fresh home; `env` adds variables for the app (e.g. S3 settings).
+    pub async fn start(env: &[(&str, &str)]) -> AppSession {
+        let app = bin_dir().join("strongroom-app");
+        assert!(
+            app.is_file(),
+            "{} is missing: build it first (`cargo build -p strongroom-app`; `make test` does)",
+            app.display()
+        );
+        let home = tempfile::tempdir().expect("temp home");
+        let xdg = home.path().join("xdg");
+        let port = free_port();
+        let native_port = free_port();
+        let mut cmd = Command::new("tauri-driver");
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("STRONGROOM_HOME", home.path().join("station"))
+            .env("XDG_DATA_HOME", xdg.join("data"))
+            .env("XDG_CONFIG_HOME", xdg.join("config"))
+            .env("XDG_CACHE_HOME", xdg.join("cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
+        let driver = cmd
+            .spawn()
+            .expect("tauri-driver on PATH (`cargo install tauri-driver --locked --version ^2`)");
+
+        let url = format!("http://127.0.0.1:{port}");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app.display().to_string() }),
+        );
+        caps.insert("browserName".into(), "wry".into());
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("could not open a WebDriver session on the app: {e}"),
+            }
+        };
+        AppSession {
+            client,
+            home,
+            started,
+            driver,
+        }
+    }
+
+    /// Waits (up to 20 s) for an element with this `data-testid`.
+    pub async fn by_testid(&self, id: &str) -> fantoccini::elements::Element {
+        let css = format!("[data-testid=\"{id}\"]");
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(&css))
+            .await
+            .unwrap_or_else(|e| panic!("no element [data-testid={id}] appeared: {e}"))
+    }
+
+    pub async fn text_of(&self, id: &str) -> String {
+        self.by_testid(id).await.text().await.expect("element text")
+    }
+
+    pub async fn click(&self, id: &str) {
+        self.by_testid(id).await.click().await.expect("click");
+    }
+
+    /// Saves a PNG of the window under the target directory and returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+        let path = screenshot_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// Ends the WebDriver session and kills tauri-driver's whole process group.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        self.kill_group();
+    }
+
+    fn kill_group(&mut self) {
+        #[cfg(unix)]
+        {
+            let pgid = self.driver.id();
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pgid}")])
+                .status();
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for AppSession {
+    fn drop(&mut self) {
+        // A panicking test still leaves no app or WebKit process behind.
+        self.kill_group();
+    }
+}

@@ -1,0 +1,54 @@
+// Presentation helpers: how sizes, progress and times read to an officer.
+
+const UNITS = ["B", "KB", "MB", "GB", "TB"];
+
+/** 1234567 → "1.2 MB" (decimal units, as file managers show them). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return "—";
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+/** Percentage 0–100 of a progress event, or null while the total is unknown. */
+export function percent(done: number, total: number | null): number | null {
+  if (total === null || total <= 0) return null;
+  return Math.max(0, Math.min(100, Math.round((done / total) * 100)));
+}
+
+/** "just now", "5 minutes ago", "3 hours ago", "2 days ago"; future times read "in …". */
+export function relativeTime(then: Date, now: Date = new Date()): string {
+  const seconds = Math.round((now.getTime() - then.getTime()) / 1000);
+  const future = seconds < 0;
+  const s = Math.abs(seconds);
+  if (s < 45) return "just now";
+  const steps: [number, string][] = [
+    [60, "minute"],
+    [3600, "hour"],
+    [86400, "day"],
+    [86400 * 30, "month"],
+    [86400 * 365, "year"],
+  ];
+  let chosen = steps[0];
+  for (const step of steps) if (s >= step[0] * 0.75) chosen = step;
+  const n = Math.max(1, Math.round(s / chosen[0]));
+  const label = `${n} ${chosen[1]}${n === 1 ? "" : "s"}`;
+  return future ? `in ${label}` : `${label} ago`;
+}
+
+/** Human names of job stages, as the progress bar shows them. */
+const STAGES: Record<string, string> = {
+  folders: "Checking station folders",
+  disk_write: "Writing test data to disk",
+  disk_read: "Reading it back",
+  keyring: "Asking the OS keyring",
+};
+
+export function stageLabel(stage: string): string {
+  return STAGES[stage] ?? stage.replace(/_/g, " ");
+}
