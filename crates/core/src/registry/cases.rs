@@ -348,6 +348,9 @@ fn fts_query(q: &str) -> Option<String> {
 pub fn list(db: &Db<'_>, f: &CaseFilter) -> Result<Vec<Case>> {
     let limit = if f.limit == 0 { 100 } else { f.limit };
     let query = f.query.as_deref().and_then(fts_query);
+    if let (Some(q), None, None) = (&query, f.status, f.held) {
+        return search_page(db, q, limit, f.offset);
+    }
     let mut sql_text = format!("SELECT {COLUMNS} FROM cases c");
     if query.is_some() {
         sql_text.push_str(" JOIN cases_fts ON cases_fts.rowid = c.id AND cases_fts MATCH ?1");
@@ -374,6 +377,23 @@ pub fn list(db: &Db<'_>, f: &CaseFilter) -> Result<Vec<Case>> {
             ],
             from_row,
         )
+        .map_err(sql)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
+}
+
+/// A page of full-text matches: FTS5 picks the page first (best match first, newest first
+/// among equals), then only those rows are read from `cases`.
+fn search_page(db: &Db<'_>, fts: &str, limit: u32, offset: u32) -> Result<Vec<Case>> {
+    let mut stmt = db
+        .conn()
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM (SELECT rowid AS rid, rank FROM cases_fts WHERE cases_fts MATCH ?1
+                                    ORDER BY rank, rowid DESC LIMIT ?2 OFFSET ?3) m
+             JOIN cases c ON c.id = m.rid ORDER BY m.rank, c.id DESC"
+        ))
+        .map_err(sql)?;
+    let rows = stmt
+        .query_map(params![fts, limit, offset], from_row)
         .map_err(sql)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
 }

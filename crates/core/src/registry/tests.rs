@@ -148,6 +148,23 @@ fn a_damaged_page_is_detected_at_open() {
     std::fs::write(&p, &bytes).unwrap();
     let err = Registry::open(&p).unwrap_err();
     assert_eq!(err.code(), "registry_corrupt", "{err}");
+    // The fast open does not read every page; the check run later finds the damage.
+    if let Ok(reg) = Registry::open_with(&p, IntegrityCheck::Header) {
+        assert_eq!(reg.quick_check().unwrap_err().code(), "registry_corrupt");
+    }
+}
+
+#[test]
+fn the_fast_open_still_refuses_a_file_that_is_not_a_database() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("registry.sqlite3");
+    std::fs::write(&p, vec![0x42u8; 8192]).unwrap();
+    assert_eq!(
+        Registry::open_with(&p, IntegrityCheck::Header)
+            .unwrap_err()
+            .code(),
+        "registry_corrupt"
+    );
 }
 
 #[test]
@@ -809,6 +826,21 @@ fn snapshot_is_consistent_while_in_use() {
     assert!(audit::verify(&copy.db()).unwrap().ok);
     assert_eq!(reg.counts().unwrap().cases, 51);
     assert_eq!(reg.snapshot_to(&snap).unwrap_err().code(), "already_exists");
+}
+
+#[test]
+fn a_read_transaction_sees_one_snapshot() {
+    let (t, reg) = fresh();
+    let mut other = Registry::open(t.path().join("registry.sqlite3")).unwrap();
+    let (before, after) = reg
+        .read(|db| {
+            let before = cases::count(db)?;
+            other.write(|tx| cases::create(tx, &new_case("2026-000001"), &actor()))?;
+            Ok((before, cases::count(db)?))
+        })
+        .unwrap();
+    assert_eq!((before, after), (0, 0));
+    assert_eq!(cases::count(&reg.db()).unwrap(), 1);
 }
 
 #[test]
