@@ -421,9 +421,11 @@ pub fn append_at(
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct AuditFilter {
-    /// From this time (inclusive).
+    /// From this time (inclusive); RFC 3339 in JSON.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub from: Option<OffsetDateTime>,
-    /// Until this time (exclusive).
+    /// Until this time (exclusive); RFC 3339 in JSON.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub to: Option<OffsetDateTime>,
     /// An event name, e.g. `CASE_CREATED`.
     pub event: Option<String>,

@@ -62,7 +62,7 @@ pub enum Error {
     RegistryTooNew { found: i64, supported: i64 },
 
     /// The registry file is damaged (not a database, or it fails SQLite's integrity check).
-    #[error("the case registry at {path} is damaged ({detail}); restore it from the latest verified backup")]
+    #[error("the case registry is damaged ({detail}); restore it from the latest verified backup (registry file: {path})")]
     RegistryCorrupt { path: String, detail: String },
 
     /// Any other failure of the registry database (disk full, read-only file, …).

@@ -539,3 +539,21 @@ proptest! {
         prop_assert_eq!(base.compute_hash() == moved.compute_hash(), base.officer == moved.officer);
     }
 }
+
+#[test]
+fn filters_come_from_the_app_as_json() {
+    let f: AuditFilter = serde_json::from_value(json!({
+        "from": "2026-12-01T00:00:00Z",
+        "event": "CASE_CREATED",
+        "outcome": "failure",
+        "limit": 25
+    }))
+    .unwrap();
+    assert_eq!(
+        f.from,
+        Some(crate::registry::timestamp::parse("2026-12-01T00:00:00Z").unwrap())
+    );
+    assert_eq!(f.to, None);
+    assert_eq!(f.outcome, Some(Outcome::Failure));
+    assert_eq!(f.limit, 25);
+}

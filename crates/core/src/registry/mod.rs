@@ -326,7 +326,7 @@ pub(crate) fn sql(e: rusqlite::Error) -> Error {
             }
             rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase => {
                 return Error::RegistryCorrupt {
-                    path: String::new(),
+                    path: "registry.sqlite3".into(),
                     detail: msg.to_string(),
                 }
             }

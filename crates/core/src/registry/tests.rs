@@ -436,6 +436,44 @@ fn status_machine_in_core_and_schema() {
     );
 }
 
+/// Every (from, to) pair, with and without a reason: the schema's triggers give the same
+/// verdict as `validate::status_transition`.
+#[test]
+fn schema_status_machine_matches_the_core_one() {
+    let (_t, mut reg) = fresh();
+    let c = raw(&reg);
+    let mut n = 0;
+    for from in CaseStatus::ALL {
+        for to in CaseStatus::ALL {
+            for why in [None, Some("new evidence")] {
+                n += 1;
+                let number = format!("2026-{n:06}");
+                reg.write(|tx| {
+                    cases::create(
+                        tx,
+                        &NewCase {
+                            status: Some(from),
+                            ..new_case(&number)
+                        },
+                        &actor(),
+                    )
+                })
+                .unwrap();
+                let core = crate::validate::status_transition(from, to, why);
+                let db = c.execute(
+                    "UPDATE cases SET status = ?2, status_reason = ?3 WHERE number = ?1",
+                    params![number, to.as_str(), why],
+                );
+                match (&core, db) {
+                    (Ok(()), Ok(1)) => {}
+                    (Err(e), Err(d)) => assert_eq!(e.code(), sql(d).code(), "{from}->{to} {why:?}"),
+                    (core, db) => panic!("{from}->{to} {why:?}: core {core:?}, schema {db:?}"),
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn schema_checks_reject_bad_rows_written_directly() {
     let (_t, reg) = fresh();
