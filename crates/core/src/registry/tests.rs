@@ -998,6 +998,21 @@ fn backup_catalogue_and_holds() {
 }
 
 #[test]
+fn two_processes_opening_a_new_file_migrate_it_once() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("registry.sqlite3");
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let p = p.clone();
+            std::thread::spawn(move || Registry::open(&p).map(|r| r.schema_version().unwrap()))
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap().unwrap(), SCHEMA_VERSION);
+    }
+}
+
+#[test]
 fn two_connections_write_one_after_the_other() {
     let (t, mut a) = fresh();
     let mut b = Registry::open(t.path().join("registry.sqlite3")).unwrap();
