@@ -18,7 +18,8 @@ pub struct LegalHold {
     pub id: i64,
     /// The case number held.
     pub case: String,
-    pub reason: String,
+    /// Why it was set, when a reason was given.
+    pub reason: Option<String>,
     pub set_by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub set_at: OffsetDateTime,
@@ -54,9 +55,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<LegalHold> {
     })
 }
 
-/// Puts a case under legal hold (`hold_exists` when it already is) and records LEGAL_HOLD_SET.
-pub fn set(tx: &Tx<'_>, case: &str, reason: &str, actor: &Actor) -> Result<LegalHold> {
-    let reason = validate::reason(Some(reason))?;
+/// Puts a case under legal hold, with an optional reason (`hold_exists` when it already is),
+/// and records LEGAL_HOLD_SET.
+pub fn set(tx: &Tx<'_>, case: &str, reason: Option<&str>, actor: &Actor) -> Result<LegalHold> {
+    let reason = match reason {
+        Some(r) if !r.trim().is_empty() => Some(validate::reason(Some(r))?),
+        _ => None,
+    };
     let c = cases::require(tx, case)?;
     if active(tx, case)?.is_some() {
         return Err(Error::Invalid {

@@ -95,7 +95,7 @@ CREATE INDEX documents_key ON documents(stored_key);
 CREATE TABLE legal_holds (
     id             INTEGER PRIMARY KEY,
     case_id        INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
-    reason         TEXT NOT NULL CHECK (length(trim(reason)) > 0 AND length(reason) <= 1000),
+    reason         TEXT CHECK (reason IS NULL OR (length(trim(reason)) > 0 AND length(reason) <= 1000)),
     set_by         TEXT NOT NULL,
     set_at         TEXT NOT NULL,
     released_at    TEXT,

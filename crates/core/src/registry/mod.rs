@@ -242,13 +242,22 @@ impl Registry {
         dest: impl AsRef<Path>,
         progress: &dyn Progress,
     ) -> Result<()> {
-        use rusqlite::backup::{Backup, StepResult};
         let dest = dest.as_ref();
         if dest.exists() {
             return Err(Error::AlreadyExists {
                 what: format!("the snapshot file {}", dest.display()),
             });
         }
+        let result = self.copy_to(dest, progress);
+        if result.is_err() {
+            // Never leave a partial snapshot behind under the requested name.
+            let _ = std::fs::remove_file(dest);
+        }
+        result
+    }
+
+    fn copy_to(&self, dest: &Path, progress: &dyn Progress) -> Result<()> {
+        use rusqlite::backup::{Backup, StepResult};
         let mut out = Connection::open(dest).map_err(sql)?;
         {
             let backup = Backup::new(&self.conn, &mut out).map_err(sql)?;

@@ -605,12 +605,13 @@ fn a_held_case_and_its_documents_cannot_be_deleted() {
         .write(|tx| documents::add(tx, &doc("2026-000001", 1), &actor()))
         .unwrap();
     let hold = reg
-        .write(|tx| holds::set(tx, "2026-000001", "litigation 44/2026", &actor()))
+        .write(|tx| holds::set(tx, "2026-000001", Some("litigation 44/2026"), &actor()))
         .unwrap();
     assert!(hold.is_active());
+    assert_eq!(hold.reason.as_deref(), Some("litigation 44/2026"));
     assert!(cases::require(&reg.db(), "2026-000001").unwrap().held);
     assert_eq!(
-        code(reg.write(|tx| holds::set(tx, "2026-000001", "again", &actor()))),
+        code(reg.write(|tx| holds::set(tx, "2026-000001", None, &actor()))),
         "hold_exists"
     );
     assert_eq!(
@@ -979,7 +980,7 @@ fn backup_catalogue_and_holds() {
         ["b1"]
     );
 
-    reg.write(|tx| holds::set(tx, "2026-000001", "court order", &actor()))
+    reg.write(|tx| holds::set(tx, "2026-000001", None, &actor()))
         .unwrap();
     let b1 = backups::require(&reg.db(), "b1").unwrap();
     assert!(b1.held);
