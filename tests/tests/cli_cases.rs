@@ -296,3 +296,43 @@ fn a_damaged_registry_is_reported_with_exit_4() {
     assert_eq!(r.code, 4);
     assert!(r.stderr.contains("backup"), "{}", r.stderr);
 }
+
+#[test]
+fn edit_changes_validated_fields_and_audits_them() {
+    let st = Station::new();
+    st.json(&[
+        "case", "add", "--number", NUMBER, "--title", "Theft", "--badge", "PC-1",
+    ]);
+    let r = st.run(&["case", "edit", NUMBER, "--officer", "Agent 007"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.error_code(), Some("officer_name_invalid"));
+    let c = st.json(&[
+        "case",
+        "edit",
+        NUMBER,
+        "--title",
+        "Theft of a van",
+        "--badge",
+        "",
+    ]);
+    assert_eq!(c["title"], "Theft of a van");
+    assert_eq!(c["badge"], serde_json::Value::Null);
+    let updates = st.json(&["audit", "list", "--event", "CASE_UPDATED", "--case", NUMBER]);
+    assert_eq!(updates.as_array().unwrap().len(), 1);
+    let details: serde_json::Value =
+        serde_json::from_str(updates[0]["details"].as_str().unwrap()).unwrap();
+    assert_eq!(details["changed"], serde_json::json!(["title", "badge"]));
+}
+
+#[test]
+fn an_initialised_station_names_itself_in_the_audit_log() {
+    let st = Station::new();
+    std::fs::create_dir_all(st.home()).unwrap();
+    let station = strongroom_core::station::Station::new("Northgate");
+    station
+        .save(&strongroom_core::paths::Home::at(st.home()))
+        .unwrap();
+    st.json(&["case", "add", "--number", NUMBER, "--title", "Theft"]);
+    let records = st.json(&["audit", "list"]);
+    assert_eq!(records[0]["station"], station.id.as_str());
+}

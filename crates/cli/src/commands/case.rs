@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use strongroom_core::audit::Actor;
 use strongroom_core::paths::Home;
-use strongroom_core::registry::cases::{self, Case, CaseDetail, CaseFilter, NewCase};
+use strongroom_core::registry::cases::{self, Case, CaseChanges, CaseDetail, CaseFilter, NewCase};
 use strongroom_core::validate::CaseStatus;
 use strongroom_core::Result;
 
@@ -47,6 +47,19 @@ pub enum CaseCommand {
     },
     /// Shows a case with its documents and legal holds.
     Show { number: String },
+    /// Changes a case's title, description, officer or badge (an empty value clears the
+    /// officer or badge).
+    Edit {
+        number: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        officer: Option<String>,
+        #[arg(long)]
+        badge: Option<String>,
+    },
     /// Moves a case along open → under_investigation → closed → archived (reopening needs --reason).
     Status {
         number: String,
@@ -154,6 +167,24 @@ pub fn run(home: &Home, out: &Output, cmd: CaseCommand) -> Result<ExitCode> {
             let reg = open(home)?;
             let detail = cases::detail(&reg.db(), number.trim())?;
             out.result(&detail, || describe(&detail));
+        }
+        CaseCommand::Edit {
+            number,
+            title,
+            description,
+            officer,
+            badge,
+        } => {
+            let changes = CaseChanges {
+                title,
+                description,
+                officer: officer.map(|o| Some(o).filter(|o| !o.trim().is_empty())),
+                badge: badge.map(|b| Some(b).filter(|b| !b.trim().is_empty())),
+            };
+            let actor = actor(home)?;
+            let mut reg = open(home)?;
+            let case = reg.write(|tx| cases::update(tx, number.trim(), &changes, &actor))?;
+            out.result(&case, || format!("case {}", one_line(&case)));
         }
         CaseCommand::Status { number, to, reason } => {
             let to = CaseStatus::parse(&to)?;
