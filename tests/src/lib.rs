@@ -5,4 +5,5 @@
 //! `cargo test` outside it skips service tests with a note instead, so the unit tests stay usable.
 
 pub mod app;
+pub mod cli;
 pub mod services;

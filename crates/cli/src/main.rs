@@ -34,6 +34,16 @@ struct Cli {
 enum Command {
     /// What this station is: version, home, station id, keyring reachability.
     Info,
+    /// The case registry: add, list and show cases.
+    Case {
+        #[command(subcommand)]
+        command: commands::case::CaseCommand,
+    },
+    /// The tamper-evident audit log: list, verify the hash chain, export.
+    Audit {
+        #[command(subcommand)]
+        command: commands::audit::AuditCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -42,6 +52,8 @@ fn main() -> ExitCode {
     let out = output::Output::new(cli.json);
     let result = Home::resolve(cli.home.as_deref()).and_then(|home| match cli.command {
         Command::Info => commands::info::run(&home, &out),
+        Command::Case { command } => commands::case::run(&home, &out, command),
+        Command::Audit { command } => commands::audit::run(&home, &out, command),
     });
     match result {
         Ok(code) => code,

@@ -55,6 +55,27 @@ pub enum Error {
 
     #[error("internal error: {0}")]
     Internal(String),
+
+    // --- registry, validation and audit (issue 3) ---
+    /// The registry file was written by a newer Strongroom.
+    #[error("the case registry was written by a newer version of Strongroom (schema {found}, this version understands up to {supported}); install the newer Strongroom to open it")]
+    RegistryTooNew { found: i64, supported: i64 },
+
+    /// The registry file is damaged (not a database, or it fails SQLite's integrity check).
+    #[error("the case registry is damaged ({detail}); restore it from the latest verified backup (registry file: {path})")]
+    RegistryCorrupt { path: String, detail: String },
+
+    /// Any other failure of the registry database (disk full, read-only file, …).
+    #[error("the case registry could not be used ({detail}); check the disk and the file's permissions, then try again")]
+    Registry { detail: String },
+
+    /// A write tried to change or remove an audit record (the log is append-only).
+    #[error("audit records can never be changed or removed")]
+    AuditAppendOnly,
+
+    /// `audit verify` found a record whose hash or chain link does not match.
+    #[error("the audit log has been altered: record {first_bad} of {events} does not match the hash chain; keep this registry file as evidence and report it to your supervisor")]
+    AuditChainBroken { events: u64, first_bad: u64 },
 }
 
 impl Error {
@@ -72,13 +93,21 @@ impl Error {
             Error::Unsupported { .. } => "unsupported",
             Error::Io { .. } => "io_error",
             Error::Internal(_) => "internal",
+            Error::RegistryTooNew { .. } => "registry_too_new",
+            Error::RegistryCorrupt { .. } => "registry_corrupt",
+            Error::Registry { .. } => "registry_error",
+            Error::AuditAppendOnly => "audit_append_only",
+            Error::AuditChainBroken { .. } => "audit_chain_broken",
         }
     }
 
     /// True when the error says a backup or the audit chain failed verification
     /// (the CLI maps these to exit code 4).
     pub fn is_verification_failure(&self) -> bool {
-        false
+        matches!(
+            self,
+            Error::RegistryCorrupt { .. } | Error::AuditChainBroken { .. }
+        )
     }
 
     pub fn io(

@@ -4,12 +4,15 @@
 //! progress through [`progress::Progress`] and failures through [`Error`], whose `code` is stable.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod audit;
 pub mod error;
 pub mod paths;
 pub mod progress;
+pub mod registry;
 pub mod secrets;
 pub mod station;
 pub mod workstation;
+pub mod validate;
 
 pub use error::{Error, Result};
 

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::paths::Home;
 use crate::{Error, Result};
 
+/// The station id used before a home is initialised.
+pub const UNREGISTERED_ID: &str = "unregistered";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Station {
     /// Random, assigned once at `init`; never changes.
@@ -20,6 +23,20 @@ impl Station {
             id: uuid::Uuid::new_v4().to_string(),
             name: name.trim().to_string(),
         }
+    }
+
+    /// The stand-in identity of a home that has no station yet (before `strongroom init`):
+    /// id `unregistered`, so audit records made then are plainly marked as such.
+    pub fn unregistered() -> Self {
+        Self {
+            id: UNREGISTERED_ID.to_string(),
+            name: "unregistered station".to_string(),
+        }
+    }
+
+    /// The station of this home, or [`Station::unregistered`] before `init`.
+    pub fn load_or_unregistered(home: &Home) -> Result<Self> {
+        Ok(Self::load(home)?.unwrap_or_else(Self::unregistered))
     }
 
     /// The station of this home, or `None` before `init`.

@@ -1,2 +1,5 @@
 //! One module per command group; each takes the home and the output and calls one core API.
+pub mod audit;
+pub mod case;
 pub mod info;
+pub mod registry;
