@@ -4,11 +4,13 @@
 //! progress through [`progress::Progress`] and failures through [`Error`], whose `code` is stable.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod config;
 pub mod error;
 pub mod paths;
 pub mod progress;
 pub mod secrets;
 pub mod station;
+pub mod storage;
 
 pub use error::{Error, Result};
 
