@@ -4,4 +4,5 @@
 //! Under `make test` (STRONGROOM_TEST_SERVICES=1) a missing service is a test failure. A plain
 //! `cargo test` outside it skips service tests with a note instead, so the unit tests stay usable.
 
+pub mod fault_proxy;
 pub mod services;

@@ -287,14 +287,39 @@ impl AzureStore {
             .unwrap_or(store.clone());
         match e.kind() {
             ErrorKind::HttpResponse {
-                status, error_code, ..
+                status,
+                error_code,
+                raw_response,
             } => {
                 let status = u16::from(*status);
-                let code = error_code.clone().unwrap_or_default();
+                let code = error_code
+                    .clone()
+                    .or_else(|| {
+                        raw_response.as_ref().and_then(|r| {
+                            r.headers().get_optional_string(
+                                &azure_core::http::headers::HeaderName::from_static(
+                                    "x-ms-error-code",
+                                ),
+                            )
+                        })
+                    })
+                    .unwrap_or_default();
+                // The account key grants everything: a 403 under it means the key is wrong.
+                if status == 403
+                    && code.is_empty()
+                    && matches!(self.cfg.auth, AzureAuth::AccountKey(_))
+                {
+                    return Error::CredentialsInvalid { store };
+                }
                 match (code.as_str(), status) {
-                    ("AuthenticationFailed" | "InvalidAuthenticationInfo", _) => {
-                        Error::CredentialsInvalid { store }
-                    }
+                    // Azure answers a bad signature with AuthenticationFailed, Azurite with
+                    // AuthorizationFailure; permission problems have their own codes below.
+                    (
+                        "AuthenticationFailed"
+                        | "InvalidAuthenticationInfo"
+                        | "AuthorizationFailure",
+                        _,
+                    ) => Error::CredentialsInvalid { store },
                     ("ContainerNotFound", _) => Error::DestinationMissing { store },
                     ("BlobNotFound" | "InvalidBlockList", 404) => Error::NotFound { what },
                     ("BlobArchived", _) => Error::ObjectArchived {
@@ -305,8 +330,7 @@ impl AzureStore {
                         Error::AlreadyExists { what }
                     }
                     (
-                        "AuthorizationFailure"
-                        | "AuthorizationPermissionMismatch"
+                        "AuthorizationPermissionMismatch"
                         | "AuthorizationResourceTypeMismatch"
                         | "AuthorizationServiceMismatch"
                         | "AuthorizationSourceIPMismatch"

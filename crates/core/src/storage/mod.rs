@@ -78,7 +78,9 @@ impl ObjectMetadata {
         let mut md = ObjectMetadata::default();
         for (k, v) in pairs {
             let v = Some(v.to_string());
-            match k.to_ascii_lowercase().as_str() {
+            // S3 carries `case-number` (HTTP headers with `_` are dropped by some servers and
+            // proxies); Azure needs `case_number` (metadata names are C# identifiers).
+            match k.to_ascii_lowercase().replace('-', "_").as_str() {
                 "sha256" => md.sha256 = v,
                 "station" => md.station = v,
                 "created" => md.created = v,
@@ -454,7 +456,7 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
     }
 }
 
-impl dyn ObjectStore {
+impl<'a> dyn ObjectStore + 'a {
     /// Every object under `prefix`, following the pages.
     pub async fn list_all(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
         let mut all = Vec::new();

@@ -135,6 +135,14 @@ impl std::fmt::Debug for S3Store {
     }
 }
 
+/// User metadata for S3: names with `-` instead of `_` (see [`ObjectMetadata::from_map`]).
+fn s3_metadata(md: &ObjectMetadata) -> std::collections::HashMap<String, String> {
+    md.to_map()
+        .into_iter()
+        .map(|(k, v)| (k.replace('_', "-"), v))
+        .collect()
+}
+
 fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -358,7 +366,7 @@ impl S3Store {
                 .body(ByteStream::from(data.clone()))
                 .content_length(data.len() as i64)
                 .checksum_algorithm(s3t::ChecksumAlgorithm::Crc32)
-                .set_metadata(Some(md.to_map().into_iter().collect()));
+                .set_metadata(Some(s3_metadata(md)));
             b = self.sse_put(b);
             if opts.if_not_exists {
                 b = b.if_none_match("*");
@@ -504,7 +512,7 @@ impl S3Store {
                             .create_multipart_upload()
                             .bucket(&self.cfg.bucket)
                             .key(key)
-                            .set_metadata(Some(md.to_map().into_iter().collect()));
+                            .set_metadata(Some(s3_metadata(md)));
                         b = match &self.cfg.sse {
                             ServerSideEncryption::Aes256 => {
                                 b.server_side_encryption(s3t::ServerSideEncryption::Aes256)
