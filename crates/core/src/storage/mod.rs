@@ -686,6 +686,81 @@ mod tests {
         );
     }
 
+    fn settings(pairs: &[(&str, &str)]) -> (tempfile::TempDir, Home, Settings) {
+        let t = tempfile::tempdir().unwrap();
+        let home = Home::at(t.path());
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let s = Settings::load_with_env(&home, &|k| map.get(k).cloned()).unwrap();
+        (t, home, s)
+    }
+
+    #[test]
+    fn without_cloud_everything_goes_to_folders_in_the_home() {
+        let (_t, home, s) = settings(&[]);
+        let d = open_destinations(&s, &Keyring::for_station("unused"), &home).unwrap();
+        assert!(d.cloud.is_none());
+        assert_eq!(d.documents.provider(), "local folder");
+        assert_eq!(
+            d.documents.describe(),
+            format!("file://{}", home.documents_dir().display())
+        );
+        assert_eq!(
+            d.backups.describe(),
+            format!("file://{}", home.backups_dir().display())
+        );
+        assert_eq!(d.local_backups.describe(), d.backups.describe());
+    }
+
+    #[test]
+    fn aws_settings_make_two_s3_stores() {
+        let (_t, home, s) = settings(&[
+            ("BACKUP_CLOUD_STORAGE_ENABLED", "true"),
+            ("BACKUP_CLOUD_PROVIDER", "aws"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_S3_BACKUP_BUCKET", "agency-backups"),
+            ("AWS_S3_DOCUMENTS_BUCKET", "agency-docs"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "canary-aws-secret"),
+        ]);
+        let d = open_destinations(&s, &Keyring::for_station("unused"), &home).unwrap();
+        assert_eq!(d.cloud, Some(CloudProvider::Aws));
+        assert_eq!(
+            d.backups.describe(),
+            "s3://agency-backups@http://127.0.0.1:9"
+        );
+        assert_eq!(
+            d.documents.describe(),
+            "s3://agency-docs@http://127.0.0.1:9"
+        );
+        assert_eq!(d.local_backups.provider(), "local folder");
+        assert!(!format!("{d:?}").contains("canary"));
+    }
+
+    #[test]
+    fn azure_connection_string_from_the_environment() {
+        let (_t, home, s) = settings(&[
+            ("BACKUP_CLOUD_STORAGE_ENABLED", "true"),
+            ("BACKUP_CLOUD_PROVIDER", "azure"),
+            ("AZURE_BACKUP_CONTAINER", "backups"),
+            ("AZURE_DOCUMENTS_CONTAINER", "documents"),
+            (
+                "AZURE_STORAGE_CONNECTION_STRING",
+                "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Y2FuYXJ5;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
+            ),
+        ]);
+        let d = open_destinations(&s, &Keyring::for_station("unused"), &home).unwrap();
+        assert_eq!(d.cloud, Some(CloudProvider::Azure));
+        assert_eq!(
+            d.backups.describe(),
+            "azure:http://127.0.0.1:10000/devstoreaccount1/backups"
+        );
+        assert!(!format!("{d:?}").contains("Y2FuYXJ5"));
+    }
+
     #[test]
     fn parts_never_exceed_ten_thousand() {
         assert_eq!(plan_parts(0, 8), (8, 1));
