@@ -1031,3 +1031,55 @@ impl ObjectStore for AzureStore {
         Ok(r)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_and_urls() {
+        let e = AzureStore::new(AzureStoreConfig::new(
+            "http://blob.example.org/acct",
+            "acct",
+            "c",
+            AzureAuth::Missing,
+        ))
+        .unwrap_err();
+        assert_eq!(e.code(), "insecure_endpoint");
+        let s = AzureStore::new(AzureStoreConfig::new(
+            "http://127.0.0.1:10000/devstoreaccount1/",
+            "devstoreaccount1",
+            "backups",
+            AzureAuth::Sas(Sensitive::new("?sv=1&sig=canary".into())),
+        ))
+        .unwrap();
+        assert_eq!(
+            s.describe(),
+            "azure:http://127.0.0.1:10000/devstoreaccount1/backups"
+        );
+        let url = AzureStore::url_for(&s.cfg, &["a", "b c"]).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:10000/devstoreaccount1/backups/a/b%20c?sv=1&sig=canary"
+        );
+        assert!(!format!("{s:?}").contains("canary"));
+        assert_eq!(s.need_credentials().map(|_| ()).ok(), Some(()));
+    }
+
+    #[test]
+    fn tiers_map_both_ways() {
+        for t in [Tier::Hot, Tier::Cool, Tier::Cold, Tier::Archive] {
+            let a = access_tier(t).unwrap();
+            assert_eq!(tier_of(a.as_ref()), Some(t));
+        }
+        assert_eq!(
+            access_tier(Tier::DeepArchive).unwrap_err().code(),
+            "unsupported"
+        );
+    }
+
+    #[test]
+    fn block_ids_have_one_length() {
+        assert_eq!(block_id("abcd", 1).len(), block_id("abcd", 9999).len());
+    }
+}

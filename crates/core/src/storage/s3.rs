@@ -1337,3 +1337,111 @@ impl ObjectStore for S3Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::error::{ConnectorError, ErrorMetadata};
+    use aws_sdk_s3::operation::get_object::GetObjectError;
+    use aws_sdk_s3::primitives::SdkBody;
+
+    fn store() -> S3Store {
+        S3Store::new(S3StoreConfig::new(
+            "bucket",
+            "us-east-1",
+            Some("http://127.0.0.1:9"),
+        ))
+        .unwrap()
+    }
+
+    fn service(code: &str, status: u16) -> SdkError<GetObjectError, HttpResponse> {
+        let err = GetObjectError::generic(ErrorMetadata::builder().code(code).message("m").build());
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn service_errors_map_to_stable_codes() {
+        let s = store();
+        let cases = [
+            ("InvalidAccessKeyId", 403, "credentials_invalid"),
+            ("SignatureDoesNotMatch", 403, "credentials_invalid"),
+            ("AccessDenied", 403, "permission_denied"),
+            ("NoSuchBucket", 404, "destination_missing"),
+            ("NoSuchKey", 404, "not_found"),
+            ("InvalidObjectState", 403, "object_archived"),
+            ("PreconditionFailed", 412, "already_exists"),
+            ("SlowDown", 503, "store_error"),
+            ("InternalError", 500, "store_error"),
+            ("", 502, "store_error"),
+            ("MalformedXML", 400, "store_error"),
+        ];
+        for (code, status, want) in cases {
+            let e = s.map(service(code, status), "s3:GetObject", Some("k"));
+            assert_eq!(e.code(), want, "{code} {status}");
+        }
+        let denied = s.map(service("AccessDenied", 403), "s3:PutObject", Some("k"));
+        assert!(denied.to_string().contains("s3:PutObject"), "{denied}");
+        // Transient or not.
+        assert!(retry::is_transient(&s.map(
+            service("SlowDown", 503),
+            "x",
+            None
+        )));
+        assert!(retry::is_transient(&s.map(service("", 502), "x", None)));
+        assert!(!retry::is_transient(&s.map(
+            service("MalformedXML", 400),
+            "x",
+            None
+        )));
+        assert!(!retry::is_transient(&s.map(
+            service("AccessDenied", 403),
+            "x",
+            None
+        )));
+    }
+
+    #[test]
+    fn connection_failures_are_unreachable_and_transient() {
+        let s = store();
+        let io: SdkError<GetObjectError, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::io(Box::new(std::io::Error::from(
+                std::io::ErrorKind::ConnectionReset,
+            ))));
+        let e = s.map(io, "s3:GetObject", None);
+        assert_eq!(e.code(), "store_unreachable");
+        assert!(retry::is_transient(&e));
+        let timeout: SdkError<GetObjectError, HttpResponse> = SdkError::dispatch_failure(
+            ConnectorError::timeout(Box::new(std::io::Error::from(std::io::ErrorKind::TimedOut))),
+        );
+        assert_eq!(
+            s.map(timeout, "s3:GetObject", None).code(),
+            "store_unreachable"
+        );
+    }
+
+    #[test]
+    fn missing_credentials_are_reported_before_any_call() {
+        let e = store().need_credentials().unwrap_err();
+        assert_eq!(e.code(), "credentials_missing");
+        assert!(e.to_string().contains("AWS_ACCESS_KEY_ID"));
+        let s = S3Store::new(
+            S3StoreConfig::new("b", "us-east-1", None)
+                .with_credentials("AKID", Sensitive::new("canary-s3-secret".into())),
+        )
+        .unwrap();
+        assert!(s.need_credentials().is_ok());
+        assert!(!format!("{s:?}").contains("canary"));
+    }
+
+    #[test]
+    fn plain_http_to_a_remote_host_is_refused() {
+        let e = S3Store::new(S3StoreConfig::new(
+            "b",
+            "us-east-1",
+            Some("http://s3.example.org"),
+        ))
+        .unwrap_err();
+        assert_eq!(e.code(), "insecure_endpoint");
+    }
+}
