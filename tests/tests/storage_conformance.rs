@@ -551,7 +551,7 @@ mod suite {
 
     /// An upload cancelled after some parts continues from the journal without re-sending them.
     pub async fn resume_after_interruption(f: &Factory) {
-        let store = f.fresh().await;
+        let (name, store) = f.fresh_with(&PrepareOptions::default()).await;
         let size = 6 * PART + 123;
         let src = f.file("resume", size, 99);
         let journal: Arc<dyn UploadJournal> =
@@ -610,6 +610,15 @@ mod suite {
         let sent1 = sent_first.load(Ordering::SeqCst);
         assert_eq!(sent1, rec.parts_done.iter().map(|p| p.size).sum::<u64>());
 
+        // As after a restart: a new store instance, the journal file read back from disk.
+        let store = f.build(&name, None, None, quick_retry());
+        let journal: Arc<dyn UploadJournal> =
+            Arc::new(JsonFileJournal::new(f.tmp.path().join("uploads.json")));
+        let opts = PutOptions {
+            journal: Some(journal.clone()),
+            part_size: Some(PART),
+            ..Default::default()
+        };
         let out = store
             .put_file("resume/obj", &src, &opts, &NoProgress, &Cancel::new())
             .await
@@ -644,9 +653,25 @@ mod suite {
             }
         };
         let _ = store.put_file("resume/obj3", &src, &opts, &p2, &c2).await;
+        assert!(journal
+            .find(&store.describe(), "resume/obj3")
+            .unwrap()
+            .is_some());
         let cleaned = store.abort_abandoned_uploads(Duration::ZERO).await.unwrap();
         if let Kind::S3 { .. } = f.kind {
             assert!(cleaned >= 1, "the abandoned multipart upload was aborted");
+            // The journal still names the aborted upload: ListParts says it is gone, so the
+            // next put starts afresh instead of trusting the journal.
+            let out = store
+                .put_file("resume/obj3", &src, &opts, &NoProgress, &Cancel::new())
+                .await
+                .unwrap();
+            assert_eq!(out.parts_resumed, 0);
+            assert_eq!(out.bytes_sent, size);
+            assert_eq!(
+                get_sha(store.as_ref(), "resume/obj3", f.tmp.path()).await,
+                sha_file(&src)
+            );
         }
     }
 
@@ -681,6 +706,32 @@ mod suite {
         assert_eq!(
             store.get_bytes("faults/reset").await.unwrap(),
             b"survives resets"
+        );
+
+        // A multipart upload whose connections are reset now and then.
+        let proxy = FaultProxy::start(&upstream, Fault::Reset, 4).await.unwrap();
+        let store = f.build(
+            &name,
+            Some(&format!("{}{path}", proxy.url())),
+            None,
+            quick_retry(),
+        );
+        let src = f.file("faults-mp", 2 * PART + 1, 21);
+        let out = store
+            .put_file(
+                "faults/multipart",
+                &src,
+                &sized(PART),
+                &NoProgress,
+                &Cancel::new(),
+            )
+            .await
+            .expect("parts retried past the resets");
+        assert_eq!(out.parts_sent, 3);
+        assert_eq!(proxy.faults_injected(), 4);
+        assert_eq!(
+            get_sha(store.as_ref(), "faults/multipart", f.tmp.path()).await,
+            sha_file(&src)
         );
 
         // A stall longer than the attempt timeout.
