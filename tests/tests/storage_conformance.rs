@@ -675,6 +675,84 @@ mod suite {
         }
     }
 
+    /// The writer process is killed (SIGKILL) midway; a new process continues from the journal
+    /// and sends only what the journal does not record as done.
+    pub async fn resume_after_kill(f: &Factory) {
+        let (provider, endpoint) = match &f.kind {
+            Kind::S3 { endpoint } => ("s3", endpoint.clone()),
+            Kind::Azure { endpoint } => ("azure", endpoint.clone()),
+            // Local and memory have no parts to continue (covered by resume_after_interruption).
+            _ => return,
+        };
+        let (name, _) = f.fresh_with(&PrepareOptions::default()).await;
+        let size = 12 * PART + 5;
+        let src = f.file("killed", size, 4242);
+        let journal_path = f.tmp.path().join("killed-uploads.json");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_storage_writer"))
+            .args([provider, &endpoint, &name, "kill/obj"])
+            .arg(&src)
+            .arg(&journal_path)
+            .arg(PART.to_string())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let seen = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut last = 0u64;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let line = line.unwrap();
+                if let Some(n) = line.strip_prefix("confirmed ") {
+                    last = n.parse().unwrap();
+                    if last >= 3 * PART {
+                        break;
+                    }
+                }
+            }
+            last
+        })
+        .await
+        .unwrap();
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert!(
+            seen >= 3 * PART && seen < size,
+            "killed midway, after {seen} bytes"
+        );
+
+        let journal: Arc<dyn UploadJournal> = Arc::new(JsonFileJournal::new(&journal_path));
+        let store = f.build(&name, None, None, quick_retry());
+        assert_eq!(
+            store.head("kill/obj").await.unwrap_err().code(),
+            "not_found"
+        );
+        let rec = journal
+            .find(&store.describe(), "kill/obj")
+            .unwrap()
+            .expect("the killed writer's journal survives");
+        let journaled: u64 = rec.parts_done.iter().map(|p| p.size).sum();
+        assert!(journaled >= seen, "{journaled} >= {seen}");
+        let opts = PutOptions {
+            journal: Some(journal.clone()),
+            part_size: Some(PART),
+            ..Default::default()
+        };
+        let out = store
+            .put_file("kill/obj", &src, &opts, &NoProgress, &Cancel::new())
+            .await
+            .unwrap();
+        assert_eq!(out.parts_resumed as usize, rec.parts_done.len());
+        assert_eq!(
+            out.bytes_sent,
+            size - journaled,
+            "journaled parts were not re-sent"
+        );
+        assert_eq!(
+            get_sha(store.as_ref(), "kill/obj", f.tmp.path()).await,
+            sha_file(&src)
+        );
+    }
+
     /// Transient faults (resets, stalls) are retried; permanent ones are not.
     pub async fn retry_on_faults(f: &Factory) {
         let Some(endpoint) = f.endpoint() else {
@@ -1061,6 +1139,7 @@ macro_rules! conformance {
             case!(conditional_create);
             case!(hash_mismatch);
             case!(resume_after_interruption);
+            case!(resume_after_kill);
             case!(retry_on_faults);
             case!(hold_tier_restore);
             case!(prepare_and_test);
