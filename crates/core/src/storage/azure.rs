@@ -215,7 +215,12 @@ impl AzureStore {
             }),
         )
         .map_err(|e| Error::Config {
-            message: format!("the Azure endpoint {} cannot be used ({e})", cfg.endpoint),
+            // The SDK's message would repeat the URL, which may carry a SAS: not shown.
+            message: format!(
+                "the Azure endpoint {} cannot be used ({})",
+                cfg.endpoint,
+                e.kind()
+            ),
         })?;
         Ok(Self {
             cfg: Arc::new(cfg),
@@ -261,7 +266,7 @@ impl AzureStore {
                 ..Default::default()
             }),
         )
-        .map_err(|e| Error::Internal(format!("blob client: {e}")))
+        .map_err(|e| Error::Internal(format!("a blob client could not be made ({})", e.kind())))
     }
 
     fn store(&self) -> String {
@@ -366,7 +371,8 @@ impl AzureStore {
             ErrorKind::Credential => Error::CredentialsInvalid { store },
             _ => Error::Store {
                 store,
-                detail: format!("{permission} failed: {e}"),
+                // Only the kind: the SDK's message may repeat a URL carrying a SAS.
+                detail: format!("{permission} failed ({})", e.kind()),
                 transient: false,
             },
         }
