@@ -29,7 +29,7 @@ pub struct LocalStore {
 }
 
 impl LocalStore {
-    /// A store rooted at `root` (created when missing).
+    /// A store rooted at `root`; the folder is made by the first write or by `prepare`.
     pub fn new(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         Ok(Self { root })
@@ -412,11 +412,7 @@ impl ObjectStore for LocalStore {
     }
 
     async fn head(&self, key: &str) -> Result<ObjectInfo> {
-        let path = match self.object_path(key, false) {
-            Ok(p) => p,
-            Err(e) if e.code() == "not_found" => return Err(e),
-            Err(e) => return Err(e),
-        };
+        let path = self.object_path(key, false)?;
         self.info(key, &path)
     }
 
