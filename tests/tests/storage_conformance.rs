@@ -194,6 +194,24 @@ async fn get_sha(store: &dyn ObjectStore, key: &str, dir: &Path) -> String {
     sha
 }
 
+/// A PUT with a bogus signature straight to the S3 emulator (moto does not check signatures),
+/// carrying `sha256` metadata.
+async fn raw_s3_put(endpoint: &str, bucket: &str, key: &str, body: &[u8], sha256: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let hp = host_port(endpoint);
+    let mut conn = tokio::net::TcpStream::connect(&hp).await.unwrap();
+    let head = format!(
+        "PUT /{bucket}/{key} HTTP/1.1\r\nHost: {hp}\r\nx-amz-meta-sha256: {sha256}\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\nAuthorization: AWS4-HMAC-SHA256 Credential=strongroom-test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(body).await.unwrap();
+    let mut resp = Vec::new();
+    conn.read_to_end(&mut resp).await.unwrap();
+    let text = String::from_utf8_lossy(&resp);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+}
+
 mod suite {
     use super::*;
 
@@ -529,6 +547,31 @@ mod suite {
                 .await
                 .unwrap_err();
             assert_eq!(e.code(), "hash_mismatch");
+        }
+        if let Kind::S3 { endpoint } = &f.kind {
+            // moto does not check signatures: overwrite the bytes behind the store's back, keeping
+            // the recorded SHA-256 of the original in the metadata.
+            let (name, s3) = f.fresh_with(&PrepareOptions::default()).await;
+            let put = s3
+                .put_bytes(
+                    "t/x",
+                    Bytes::from_static(b"original"),
+                    &PutOptions::default(),
+                )
+                .await
+                .unwrap();
+            raw_s3_put(endpoint, &name, "t/x", b"altered!", &put.sha256).await;
+            assert_eq!(
+                s3.head("t/x").await.unwrap().metadata.sha256,
+                Some(put.sha256.clone())
+            );
+            let mut sink = Vec::new();
+            let e = s3
+                .get_to("t/x", &GetOptions::default(), &mut sink, &NoProgress)
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "hash_mismatch");
+            assert!(e.is_verification_failure());
         }
         if let Kind::Memory = f.kind {
             let mem = MemoryStore::new();
