@@ -927,6 +927,14 @@ impl ObjectStore for AzureStore {
         })
     }
 
+    /// Azure keeps no upload to abort: uncommitted blocks cannot be deleted one by one and the
+    /// service discards them by itself 7 days after they were staged. Nothing is left to clean.
+    async fn abort_abandoned_uploads(&self, _older_than: Duration) -> Result<u64> {
+        self.need_credentials()?;
+        tracing::debug!(store = %self.describe(), "uncommitted blocks expire by themselves after 7 days");
+        Ok(0)
+    }
+
     async fn prepare(&self, opts: &PrepareOptions) -> Result<PrepareReport> {
         self.need_credentials()?;
         let mut r = PrepareReport {

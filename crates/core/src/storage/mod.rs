@@ -440,8 +440,10 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
     /// A connection check that says exactly what is wrong. An `Ok` report may still say `ok: false`.
     async fn test(&self) -> Result<TestReport>;
 
-    /// Aborts multipart uploads / forgets uncommitted blocks older than `older_than` that no
-    /// journal continues. Returns how many were cleaned.
+    /// Aborts unfinished multipart uploads started more than `older_than` ago (S3). Returns how
+    /// many were cleaned. Stores without multipart uploads (local, memory) have nothing to clean;
+    /// Azure discards uncommitted blocks by itself after 7 days. A journal entry whose upload
+    /// was aborted is detected on the next put (ListParts) and the upload starts afresh.
     async fn abort_abandoned_uploads(&self, older_than: std::time::Duration) -> Result<u64> {
         let _ = older_than;
         Ok(0)
