@@ -6,4 +6,5 @@
 
 pub mod app;
 pub mod cli;
+pub mod fault_proxy;
 pub mod services;

@@ -76,6 +76,46 @@ pub enum Error {
     /// `audit verify` found a record whose hash or chain link does not match.
     #[error("the audit log has been altered: record {first_bad} of {events} does not match the hash chain; keep this registry file as evidence and report it to your supervisor")]
     AuditChainBroken { events: u64, first_bad: u64 },
+    // ── storage (issue 5): object stores, their settings and credentials ──
+    #[error("{store} cannot be reached ({detail}); check the network connection and the endpoint in the settings, then try again")]
+    StoreUnreachable { store: String, detail: String },
+
+    #[error("no {what} is configured for {provider}; enter it in Settings (it is kept in the OS keyring) or set it in the environment")]
+    CredentialsMissing {
+        provider: &'static str,
+        what: &'static str,
+    },
+
+    #[error("{store} rejected the credentials (wrong key or secret); re-enter them in Settings")]
+    CredentialsInvalid { store: String },
+
+    #[error("the credentials for {store} lack the permission {permission}; ask the storage administrator to grant it")]
+    PermissionDenied { store: String, permission: String },
+
+    #[error("{store} does not exist; run `strongroom storage prepare` or check the bucket/container name in the settings")]
+    DestinationMissing { store: String },
+
+    #[error("{key} in {store} does not match its recorded SHA-256 (expected {expected}, got {actual}); the stored copy is damaged or was altered: do not use it, restore from another copy")]
+    HashMismatch {
+        store: String,
+        key: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("{key} in {store} is in an archive tier and cannot be read yet; request a restore from the archive and try again when it has completed")]
+    ObjectArchived { store: String, key: String },
+
+    #[error("the endpoint {endpoint} uses plain http; only https is allowed (plain http only for an emulator on this computer)")]
+    InsecureEndpoint { endpoint: String },
+
+    #[error("{store} failed: {detail}")]
+    Store {
+        store: String,
+        detail: String,
+        /// Whether trying again may succeed (5xx, throttling, timeouts); see `storage::retry`.
+        transient: bool,
+    },
 }
 
 impl Error {
@@ -98,6 +138,15 @@ impl Error {
             Error::Registry { .. } => "registry_error",
             Error::AuditAppendOnly => "audit_append_only",
             Error::AuditChainBroken { .. } => "audit_chain_broken",
+            Error::StoreUnreachable { .. } => "store_unreachable",
+            Error::CredentialsMissing { .. } => "credentials_missing",
+            Error::CredentialsInvalid { .. } => "credentials_invalid",
+            Error::PermissionDenied { .. } => "permission_denied",
+            Error::DestinationMissing { .. } => "destination_missing",
+            Error::HashMismatch { .. } => "hash_mismatch",
+            Error::ObjectArchived { .. } => "object_archived",
+            Error::InsecureEndpoint { .. } => "insecure_endpoint",
+            Error::Store { .. } => "store_error",
         }
     }
 
@@ -106,7 +155,9 @@ impl Error {
     pub fn is_verification_failure(&self) -> bool {
         matches!(
             self,
-            Error::RegistryCorrupt { .. } | Error::AuditChainBroken { .. }
+            Error::RegistryCorrupt { .. }
+                | Error::AuditChainBroken { .. }
+                | Error::HashMismatch { .. }
         )
     }
 

@@ -5,6 +5,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod audit;
+pub mod config;
 pub mod error;
 pub mod paths;
 pub mod progress;
@@ -13,6 +14,7 @@ pub mod secrets;
 pub mod station;
 pub mod workstation;
 pub mod validate;
+pub mod storage;
 
 pub use error::{Error, Result};
 
