@@ -9,7 +9,10 @@ fn typescript_bindings_match_the_rust_commands() {
     let fresh = tempfile::NamedTempFile::new().expect("temp file");
     strongroom_app::export_bindings(fresh.path()).expect("export bindings");
     let fresh = std::fs::read_to_string(fresh.path()).expect("read fresh bindings");
-    assert!(fresh.contains("checkWorkstation"), "the export lacks the commands");
+    assert!(
+        fresh.contains("checkWorkstation"),
+        "the export lacks the commands"
+    );
 
     if std::env::var("STRONGROOM_WRITE_BINDINGS").as_deref() == Ok("1") {
         std::fs::write(&committed, &fresh).expect("write ui/src/bindings.ts");

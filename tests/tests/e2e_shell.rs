@@ -24,7 +24,10 @@ async fn every_screen_shows_its_content_and_the_check_reports_progress() {
         "the app should use STRONGROOM_HOME, showed {data_dir:?}"
     );
     assert_eq!(app.text_of("info-keyring").await, "reachable");
-    eprintln!("cold start to interactive dashboard: {:?}", app.started.elapsed());
+    eprintln!(
+        "cold start to interactive dashboard: {:?}",
+        app.started.elapsed()
+    );
     app.screenshot("dashboard").await;
 
     // The long job: progress arrives over the channel, then the report.
@@ -46,7 +49,10 @@ async fn every_screen_shows_its_content_and_the_check_reports_progress() {
     assert!(events >= 128, "only {events} progress events arrived");
     let report_text = report.text().await.expect("report text");
     for line in ["Station folders", "Disk", "OS keyring"] {
-        assert!(report_text.contains(line), "{line} missing from {report_text:?}");
+        assert!(
+            report_text.contains(line),
+            "{line} missing from {report_text:?}"
+        );
     }
     app.screenshot("dashboard-checked").await;
 

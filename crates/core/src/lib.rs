@@ -12,9 +12,9 @@ pub mod progress;
 pub mod registry;
 pub mod secrets;
 pub mod station;
-pub mod workstation;
-pub mod validate;
 pub mod storage;
+pub mod validate;
+pub mod workstation;
 
 pub use error::{Error, Result};
 

@@ -116,7 +116,8 @@ fn disk_round_trip(home: &Home, progress: &dyn Progress, cancel: &Cancel) -> Res
                 seed ^= seed << 17;
                 word.copy_from_slice(&seed.to_le_bytes());
             }
-            file.write_all(&block).map_err(|e| Error::io("written", &path, e))?;
+            file.write_all(&block)
+                .map_err(|e| Error::io("written", &path, e))?;
             written.update(&block);
             done += BLOCK as u64;
             progress.stage("disk_write", done, Some(DISK_PROBE_BYTES));
@@ -130,7 +131,9 @@ fn disk_round_trip(home: &Home, progress: &dyn Progress, cancel: &Cancel) -> Res
     let mut done = 0u64;
     loop {
         cancel.check()?;
-        let n = file.read(&mut block).map_err(|e| Error::io("read", &path, e))?;
+        let n = file
+            .read(&mut block)
+            .map_err(|e| Error::io("read", &path, e))?;
         if n == 0 {
             break;
         }

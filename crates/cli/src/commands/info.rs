@@ -16,7 +16,11 @@ pub fn run(home: &Home, out: &Output) -> strongroom_core::Result<ExitCode> {
             "Strongroom {}\nhome:    {}\nstation: {station}\nkeyring: {}",
             info.version,
             info.data_dir,
-            if info.keyring_reachable { "reachable" } else { "NOT reachable" }
+            if info.keyring_reachable {
+                "reachable"
+            } else {
+                "NOT reachable"
+            }
         )
     });
     Ok(ExitCode::SUCCESS)
