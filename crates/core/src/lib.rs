@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod config;
 pub mod error;
+pub mod jobs;
 pub mod paths;
 pub mod progress;
 pub mod registry;

@@ -1,0 +1,9 @@
+//! The workflows of the operations guide, over the registry, the archive format and the stores.
+//! Every job reports progress through [`crate::progress::Progress`], stops on
+//! [`crate::progress::Cancel`], writes its audit events, and runs one at a time per home.
+
+mod context;
+mod lock;
+
+pub use context::{block_on, Context};
+pub use lock::JobLock;
