@@ -4,6 +4,8 @@
 //! progress through [`progress::Progress`] and failures through [`Error`], whose `code` is stable.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod archive;
+pub mod crypto;
 pub mod error;
 pub mod paths;
 pub mod progress;
