@@ -56,19 +56,25 @@ fn main() {
         let (t, rss) = run_child("encrypt", &key_hex, &input, &sr_file);
         sr_enc.push(t);
         peak_rss_kib = peak_rss_kib.max(rss);
-        peer_enc.push(run_shell(&format!(
+        peer_enc.push(run_shell(
+            &format!(
             "zstd -q -T2 -1 -c < '{}' | openssl enc -aes-256-ctr -K {key_hex} -iv {iv_hex} > '{}'",
             input.display(),
             peer_file.display()
-        )));
+        ),
+            &peer_file,
+        ));
         let (t, rss) = run_child("decrypt", &key_hex, &sr_file, &sr_out);
         sr_dec.push(t);
         peak_rss_kib = peak_rss_kib.max(rss);
-        peer_dec.push(run_shell(&format!(
+        peer_dec.push(run_shell(
+            &format!(
             "openssl enc -d -aes-256-ctr -K {key_hex} -iv {iv_hex} < '{}' | zstd -q -d -c > '{}'",
             peer_file.display(),
             peer_out.display()
-        )));
+        ),
+            &peer_out,
+        ));
         println!(
             "round {round}: strongroom backup {:.2}s restore {:.2}s | pipeline backup {:.2}s restore {:.2}s | RSS {} MiB",
             sr_enc[round - 1],
@@ -124,6 +130,14 @@ fn main() {
     }
 }
 
+/// Untimed, before each step: remove the step's old output and write back every dirty page, so
+/// no step pays for the previous one's writes (the kernel throttles writers when too many pages
+/// are dirty).
+fn settle(output: &Path) {
+    let _ = std::fs::remove_file(output);
+    let _ = Command::new("sync").status();
+}
+
 fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
@@ -146,6 +160,7 @@ fn master_from_hex(s: &str) -> MasterKey {
 
 /// Runs Strongroom's side in a child; returns (wall seconds, child's VmHWM in KiB).
 fn run_child(mode: &str, key_hex: &str, from: &Path, to: &Path) -> (f64, u64) {
+    settle(to);
     let exe = std::env::current_exe().expect("own path");
     let t = Instant::now();
     let mut c = Command::new(exe)
@@ -173,7 +188,8 @@ fn run_child(mode: &str, key_hex: &str, from: &Path, to: &Path) -> (f64, u64) {
     (secs, rss)
 }
 
-fn run_shell(cmd: &str) -> f64 {
+fn run_shell(cmd: &str, to: &Path) -> f64 {
+    settle(to);
     let t = Instant::now();
     let st = Command::new("bash")
         .args(["-o", "pipefail", "-c", cmd])

@@ -26,6 +26,7 @@ const MAX_WINDOW_LOG: u32 = 23;
 /// How far around a chunk's expected position a misplaced chunk is looked for.
 const REORDER_WINDOW: u64 = 64;
 const IN_FLIGHT: usize = 4;
+const PLAIN_BATCH: usize = 1024 * 1024;
 
 /// What a backup holds, established by authenticating every byte of it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -111,27 +112,23 @@ impl<R: Read + Send> Reader<R> {
         let compression = self.header.compression;
         std::thread::scope(|s| {
             let (stored_tx, stored_rx) = bounded::<Vec<u8>>(IN_FLIGHT);
+            let (plain_tx, plain_rx) = bounded::<Vec<u8>>(IN_FLIGHT);
             let decompressor = std::thread::Builder::new()
                 .name("backup-decompress".into())
-                .spawn_scoped(s, move || {
-                    let mut sink = PlainSink {
-                        hash: Sha256::new(),
-                        len: 0,
-                        out,
-                        failed: None,
-                    };
-                    let r = decompress(stored_rx, &mut sink, compression);
-                    (r, sink.finish())
-                })
+                .spawn_scoped(s, move || decompress(stored_rx, plain_tx, compression))
+                .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
+            let sink = std::thread::Builder::new()
+                .name("backup-output".into())
+                .spawn_scoped(s, move || hash_and_write(plain_rx, out))
                 .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
 
             let frames = self.read_chunks(stored_tx);
-            let (decompressed, written) = decompressor.join().unwrap_or_else(|_| {
-                (
-                    Err(Stage::Failed(Error::Internal("decompressor".into()))),
-                    Err(Error::Internal("the decompression thread failed".into())),
-                )
-            });
+            let decompressed = decompressor
+                .join()
+                .unwrap_or_else(|_| Err(Stage::Failed(Error::Internal("decompressor".into()))));
+            let written = sink
+                .join()
+                .unwrap_or_else(|_| Err(Error::Internal("output thread failed".into())));
 
             // The first real cause wins: a broken backup, else a failed output, else a
             // decompression failure.
@@ -298,52 +295,49 @@ impl Stage {
     }
 }
 
-/// Hashes the plaintext and writes it to the caller's output.
-struct PlainSink<W: Write> {
-    hash: Sha256,
-    len: u64,
-    out: W,
-    /// The output's own error, kept so it is reported as an I/O failure.
-    failed: Option<io::Error>,
+/// Batches plaintext into pieces for the output thread.
+struct PlainSink {
+    buf: Vec<u8>,
+    tx: Sender<Vec<u8>>,
 }
 
-impl<W: Write> PlainSink<W> {
-    fn finish(mut self) -> Result<(u64, String)> {
-        if let Some(e) = self.failed.take() {
-            return Err(Error::io("written", "the restored content", e));
-        }
-        self.out
-            .flush()
-            .map_err(|e| Error::io("written", "the restored content", e))?;
-        Ok((self.len, hex::encode(self.hash.finalize())))
+impl PlainSink {
+    fn send(&mut self) -> io::Result<()> {
+        let full = std::mem::replace(&mut self.buf, Vec::with_capacity(PLAIN_BATCH));
+        self.tx
+            .send(full)
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "output closed"))
     }
 }
 
-impl<W: Write> Write for PlainSink<W> {
+impl Write for PlainSink {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if let Err(e) = self.out.write_all(data) {
-            let kind = e.kind();
-            self.failed = Some(e);
-            return Err(io::Error::new(kind, OUTPUT_FAILED));
+        let take = (PLAIN_BATCH - self.buf.len()).min(data.len());
+        self.buf.extend_from_slice(&data[..take]);
+        if self.buf.len() == PLAIN_BATCH {
+            self.send()?;
         }
-        self.hash.update(data);
-        self.len += data.len() as u64;
-        Ok(data.len())
+        Ok(take)
     }
     fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.send()?;
+        }
         Ok(())
     }
 }
 
-const OUTPUT_FAILED: &str = "the output failed";
-
-fn decompress<W: Write>(
+fn decompress(
     stored: Receiver<Vec<u8>>,
-    sink: &mut PlainSink<W>,
+    plain: Sender<Vec<u8>>,
     compression: CompressionKind,
 ) -> std::result::Result<(), Stage> {
+    let mut sink = PlainSink {
+        buf: Vec::with_capacity(PLAIN_BATCH),
+        tx: plain,
+    };
     let broken = |e: io::Error| {
-        if e.to_string() == OUTPUT_FAILED {
+        if e.kind() == io::ErrorKind::BrokenPipe {
             Stage::Closed
         } else {
             Stage::Failed(corrupt("the sealed content is not a valid zstd stream"))
@@ -354,7 +348,7 @@ fn decompress<W: Write>(
             for piece in stored {
                 sink.write_all(&piece).map_err(broken)?;
             }
-            Ok(())
+            sink.flush().map_err(broken)
         }
         CompressionKind::Zstd => {
             let mut dec = zstd::stream::write::Decoder::new(sink)
@@ -364,8 +358,22 @@ fn decompress<W: Write>(
             for piece in stored {
                 dec.write_all(&piece).map_err(broken)?;
             }
-            dec.finish().map_err(broken)?;
-            Ok(())
+            let mut sink = dec.finish().map_err(broken)?;
+            sink.flush().map_err(broken)
         }
     }
+}
+
+fn hash_and_write<W: Write>(plain: Receiver<Vec<u8>>, mut out: W) -> Result<(u64, String)> {
+    let mut h = Sha256::new();
+    let mut n = 0u64;
+    for piece in plain {
+        h.update(&piece);
+        n += piece.len() as u64;
+        out.write_all(&piece)
+            .map_err(|e| Error::io("written", "the restored content", e))?;
+    }
+    out.flush()
+        .map_err(|e| Error::io("written", "the restored content", e))?;
+    Ok((n, hex::encode(h.finalize())))
 }
