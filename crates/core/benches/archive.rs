@@ -51,30 +51,33 @@ fn main() {
     let mut sr_dec = Vec::new();
     let mut peer_enc = Vec::new();
     let mut peer_dec = Vec::new();
+    let mut cpu = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     let mut peak_rss_kib = 0u64;
     for round in 1..=3 {
-        let (t, rss) = run_child("encrypt", &key_hex, &input, &sr_file);
+        let (t, rss_enc, c) = run_child("encrypt", &key_hex, &input, &sr_file);
         sr_enc.push(t);
-        peak_rss_kib = peak_rss_kib.max(rss);
-        peer_enc.push(run_shell(
-            &format!(
+        cpu[0].push(c);
+        let enc = format!(
             "zstd -q -T2 -1 -c < '{}' | openssl enc -aes-256-ctr -K {key_hex} -iv {iv_hex} > '{}'",
             input.display(),
             peer_file.display()
-        ),
-            &peer_file,
-        ));
-        let (t, rss) = run_child("decrypt", &key_hex, &sr_file, &sr_out);
+        );
+        let (t, c) = run_shell(&enc, &peer_file);
+        peer_enc.push(t);
+        cpu[1].push(c);
+        let (t, rss_dec, c) = run_child("decrypt", &key_hex, &sr_file, &sr_out);
         sr_dec.push(t);
+        cpu[2].push(c);
+        let rss = rss_enc.max(rss_dec);
         peak_rss_kib = peak_rss_kib.max(rss);
-        peer_dec.push(run_shell(
-            &format!(
+        let dec = format!(
             "openssl enc -d -aes-256-ctr -K {key_hex} -iv {iv_hex} < '{}' | zstd -q -d -c > '{}'",
             peer_file.display(),
             peer_out.display()
-        ),
-            &peer_out,
-        ));
+        );
+        let (t, c) = run_shell(&dec, &peer_out);
+        peer_dec.push(t);
+        cpu[3].push(c);
         println!(
             "round {round}: strongroom backup {:.2}s restore {:.2}s | pipeline backup {:.2}s restore {:.2}s | RSS {} MiB",
             sr_enc[round - 1],
@@ -121,6 +124,16 @@ fn main() {
         mbs(pd),
         sd / pd
     );
+    let c: Vec<f64> = cpu.iter().map(|v| median(v)).collect();
+    println!(
+        "CPU seconds (all threads/processes), medians: backup {:.2} vs {:.2} ({:.2}x), restore {:.2} vs {:.2} ({:.2}x)",
+        c[0],
+        c[1],
+        c[0] / c[1],
+        c[2],
+        c[3],
+        c[2] / c[3]
+    );
     println!(
         "peak RSS of Strongroom's side (VmHWM of the child): {:.1} MiB (target < 64 MiB)",
         peak_rss_kib as f64 / 1024.0
@@ -158,8 +171,8 @@ fn master_from_hex(s: &str) -> MasterKey {
     MasterKey::from_bytes(b)
 }
 
-/// Runs Strongroom's side in a child; returns (wall seconds, child's VmHWM in KiB).
-fn run_child(mode: &str, key_hex: &str, from: &Path, to: &Path) -> (f64, u64) {
+/// Runs Strongroom's side in a child; returns (wall seconds, child's VmHWM in KiB, CPU seconds).
+fn run_child(mode: &str, key_hex: &str, from: &Path, to: &Path) -> (f64, u64, f64) {
     settle(to);
     let exe = std::env::current_exe().expect("own path");
     let t = Instant::now();
@@ -185,18 +198,39 @@ fn run_child(mode: &str, key_hex: &str, from: &Path, to: &Path) -> (f64, u64) {
         .find_map(|l| l.strip_prefix("vmhwm_kib="))
         .and_then(|v| v.trim().parse().ok())
         .expect("child reports VmHWM");
-    (secs, rss)
+    let cpu = text
+        .lines()
+        .find_map(|l| l.strip_prefix("cpu_ticks="))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 100.0;
+    (secs, rss, cpu)
 }
 
-fn run_shell(cmd: &str, to: &Path) -> f64 {
+/// Runs the peer pipeline; returns (wall seconds, CPU seconds of its processes).
+fn run_shell(cmd: &str, to: &Path) -> (f64, f64) {
     settle(to);
     let t = Instant::now();
-    let st = Command::new("bash")
-        .args(["-o", "pipefail", "-c", cmd])
-        .status()
+    let out = Command::new("bash")
+        .args(["-o", "pipefail", "-c", &format!("{cmd}\ntimes")])
+        .output()
         .expect("bash");
-    assert!(st.success(), "pipeline failed: {cmd}");
-    t.elapsed().as_secs_f64()
+    let secs = t.elapsed().as_secs_f64();
+    assert!(out.status.success(), "pipeline failed: {cmd}");
+    // `times` prints the shell's user/sys, then its children's: "0m1.234s 0m0.056s".
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cpu = text
+        .lines()
+        .nth(1)
+        .map(|l| l.split_whitespace().map(minutes_seconds).sum())
+        .unwrap_or(0.0);
+    (secs, cpu)
+}
+
+fn minutes_seconds(v: &str) -> f64 {
+    let v = v.trim_end_matches('s');
+    let (m, s) = v.split_once('m').unwrap_or(("0", v));
+    m.parse::<f64>().unwrap_or(0.0) * 60.0 + s.parse::<f64>().unwrap_or(0.0)
 }
 
 fn child(mode: &str) {
@@ -235,6 +269,13 @@ fn child(mode: &str) {
         .map(|v| v.trim().trim_end_matches("kB").trim().to_string())
         .unwrap_or_else(|| "0".into());
     println!("vmhwm_kib={hwm}");
+    // utime + stime of the whole process (all threads), in clock ticks (100 per second).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_comm = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after_comm.split_whitespace().collect();
+    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    println!("cpu_ticks={ticks}");
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -203,6 +203,73 @@ mod tests {
     }
 
     #[test]
+    fn backup_and_key_errors_have_distinct_codes_and_verification_failures_are_marked() {
+        let samples = [
+            (Error::WrongPassphrase, "wrong_passphrase", false),
+            (
+                Error::KeyMissing {
+                    key_id: "ab".repeat(16),
+                },
+                "key_missing",
+                false,
+            ),
+            (
+                Error::BackupCorrupt {
+                    detail: "chunk 3 failed authentication".into(),
+                },
+                "backup_corrupt",
+                true,
+            ),
+            (
+                Error::BackupTruncated {
+                    detail: "the file ends inside a chunk".into(),
+                },
+                "backup_truncated",
+                true,
+            ),
+            (
+                Error::BackupReordered {
+                    detail: "position 2 holds chunk 3".into(),
+                },
+                "backup_reordered",
+                true,
+            ),
+            (
+                Error::BackupForeignKey {
+                    station: "other".into(),
+                    key_id: "cd".repeat(16),
+                },
+                "backup_foreign_key",
+                true,
+            ),
+            (
+                Error::FormatUnsupported {
+                    what: "backup",
+                    version: 2,
+                },
+                "format_unsupported",
+                false,
+            ),
+            (
+                Error::NotABackup {
+                    what: "the file".into(),
+                    expected: "backup",
+                    detail: "it is empty".into(),
+                },
+                "not_a_backup",
+                true,
+            ),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for (e, code, verification) in samples {
+            assert_eq!(e.code(), code);
+            assert_eq!(e.is_verification_failure(), verification, "{code}");
+            assert!(seen.insert(code), "duplicate code {code}");
+            assert!(!e.to_string().is_empty());
+        }
+    }
+
+    #[test]
     fn public_error_carries_code_and_message() {
         let e = Error::Unsupported {
             feature: "legal hold",

@@ -35,7 +35,7 @@ pub fn write(
     manifest: &Manifest,
 ) -> crate::Result<Summary> {
     let mut w = Writer::new(out, master, params)?;
-    std::io::copy(input, &mut w).map_err(|e| crate::Error::io("read", "the backup content", e))?;
+    std::io::copy(input, &mut w).map_err(|e| crate::Error::io("copied into", "the backup", e))?;
     w.finish(manifest)
 }
 
