@@ -3,6 +3,7 @@
 //! SQLite-like file, in the same run, alternating A B A B three times.
 //!
 //! Run: `cargo bench -p strongroom-core --bench archive` (size in MB: STRONGROOM_BENCH_MB,
+//! zstd worker threads of the Strongroom side: STRONGROOM_BENCH_THREADS, default the cores;
 //! default 500). Strongroom's side runs in a child process (this binary re-executed) so its
 //! peak RSS (VmHWM) is its own. Prints medians, ratios and the peak RSS.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -247,7 +248,13 @@ fn child(mode: &str) {
                 &mut input,
                 &mut out,
                 &master,
-                WriteParams::new(STATION),
+                WriteParams {
+                    threads: std::env::var("STRONGROOM_BENCH_THREADS")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(WriteParams::new(STATION).threads),
+                    ..WriteParams::new(STATION)
+                },
                 &Manifest::registry_snapshot(1, Default::default()),
             )
             .expect("backup");

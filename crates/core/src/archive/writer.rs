@@ -28,7 +28,7 @@ pub const DEFAULT_ZSTD_LEVEL: i32 = 1;
 /// The highest zstd level accepted: its window (8 MiB) bounds the reader's memory.
 pub const MAX_ZSTD_LEVEL: i32 = 19;
 /// How much plaintext the caller's thread hands over at a time.
-const STAGE_LEN: usize = 1024 * 1024;
+const STAGE_LEN: usize = 4 * 1024 * 1024;
 /// Pieces in flight on each channel.
 const IN_FLIGHT: usize = 4;
 
