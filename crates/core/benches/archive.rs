@@ -2,9 +2,9 @@
 //! `zstd -T2 -1 | openssl enc -aes-256-ctr` (and its reverse), on the same generated
 //! SQLite-like file, in the same run, alternating A B A B three times.
 //!
-//! Run: `cargo bench -p strongroom-core --bench archive` (size in MB: STRONGROOM_BENCH_MB,
-//! zstd worker threads of the Strongroom side: STRONGROOM_BENCH_THREADS, default the cores;
-//! default 500). Strongroom's side runs in a child process (this binary re-executed) so its
+//! Run: `cargo bench -p strongroom-core --bench archive`. Size in MB: STRONGROOM_BENCH_MB
+//! (default 500); zstd worker threads of Strongroom's side: STRONGROOM_BENCH_THREADS (default:
+//! the cores, at most 4). Strongroom's side runs in a child process (this binary re-executed) so its
 //! peak RSS (VmHWM) is its own. Prints medians, ratios and the peak RSS.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 

@@ -26,7 +26,7 @@ const MAX_WINDOW_LOG: u32 = 23;
 /// How far around a chunk's expected position a misplaced chunk is looked for.
 const REORDER_WINDOW: u64 = 64;
 const IN_FLIGHT: usize = 4;
-const PLAIN_BATCH: usize = 1024 * 1024;
+const PLAIN_BATCH: usize = 4 * 1024 * 1024;
 
 /// What a backup holds, established by authenticating every byte of it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -112,7 +112,7 @@ impl<R: Read + Send> Reader<R> {
         let compression = self.header.compression;
         std::thread::scope(|s| {
             let (stored_tx, stored_rx) = bounded::<Vec<u8>>(IN_FLIGHT);
-            let (plain_tx, plain_rx) = bounded::<Vec<u8>>(IN_FLIGHT);
+            let (plain_tx, plain_rx) = bounded::<Vec<u8>>(2);
             let decompressor = std::thread::Builder::new()
                 .name("backup-decompress".into())
                 .spawn_scoped(s, move || decompress(stored_rx, plain_tx, compression))

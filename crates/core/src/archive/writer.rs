@@ -160,7 +160,7 @@ impl<W: Write> Writer<W> {
         header.set_wrapped_key(wrapped);
         let cipher = chunk_cipher(&data_key);
 
-        let (to_compress, compress_rx) = bounded::<Vec<u8>>(IN_FLIGHT);
+        let (to_compress, compress_rx) = bounded::<Vec<u8>>(2);
         let (compressed_tx, compressed) = bounded::<Vec<u8>>(IN_FLIGHT);
         let chunk_size = params.chunk_size as usize;
         let compression = params.compression;
