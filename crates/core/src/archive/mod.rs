@@ -13,6 +13,7 @@
 mod frame;
 mod header;
 mod manifest;
+mod pool;
 mod reader;
 mod writer;
 

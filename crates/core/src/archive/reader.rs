@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::frame::{FLAG_FINAL, FLAG_TRAILER, FRAME_HEADER_LEN, MAX_TRAILER_LEN};
 use super::header::{corrupt, read_exact, read_up_to, truncated, CompressionKind, Header};
 use super::manifest::{Manifest, Trailer};
+use super::pool::BufferPool;
 use crate::crypto::{chunk_cipher, unwrap_data_key, ChunkCipher, KeyId, MasterKeys, TAG_LEN};
 use crate::progress::Cancel;
 use crate::{Error, Result};
@@ -26,7 +27,7 @@ const MAX_WINDOW_LOG: u32 = 23;
 /// How far around a chunk's expected position a misplaced chunk is looked for.
 const REORDER_WINDOW: u64 = 64;
 const IN_FLIGHT: usize = 4;
-const PLAIN_BATCH: usize = 4 * 1024 * 1024;
+const PLAIN_BATCH: usize = 1024 * 1024;
 
 /// What a backup holds, established by authenticating every byte of it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -112,17 +113,27 @@ impl<R: Read + Send> Reader<R> {
         let compression = self.header.compression;
         std::thread::scope(|s| {
             let (stored_tx, stored_rx) = bounded::<Vec<u8>>(IN_FLIGHT);
-            let (plain_tx, plain_rx) = bounded::<Vec<u8>>(2);
+            let (plain_tx, plain_rx) = bounded::<Vec<u8>>(IN_FLIGHT);
+            let stored_pool = BufferPool::new(IN_FLIGHT + 2);
+            let plain_pool = BufferPool::new(IN_FLIGHT + 2);
+            let (sp, pp) = (stored_pool.clone(), plain_pool.clone());
             let decompressor = std::thread::Builder::new()
                 .name("backup-decompress".into())
-                .spawn_scoped(s, move || decompress(stored_rx, plain_tx, compression))
+                .spawn_scoped(s, move || {
+                    let sink = PlainSink {
+                        buf: Vec::with_capacity(PLAIN_BATCH),
+                        tx: plain_tx,
+                        pool: pp,
+                    };
+                    decompress(stored_rx, sp, sink, compression)
+                })
                 .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
             let sink = std::thread::Builder::new()
                 .name("backup-output".into())
-                .spawn_scoped(s, move || hash_and_write(plain_rx, out))
+                .spawn_scoped(s, move || hash_and_write(plain_rx, plain_pool, out))
                 .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
 
-            let frames = self.read_chunks(stored_tx);
+            let frames = self.read_chunks(stored_tx, &stored_pool);
             let decompressed = decompressor
                 .join()
                 .unwrap_or_else(|_| Err(Stage::Failed(Error::Internal("decompressor".into()))));
@@ -167,6 +178,7 @@ impl<R: Read + Send> Reader<R> {
     fn read_chunks(
         &mut self,
         stored: Sender<Vec<u8>>,
+        pool: &BufferPool,
     ) -> std::result::Result<(Trailer, u64, u64), Stage> {
         let max_sealed = self.header.chunk_size as usize + TAG_LEN;
         let mut file_len = self.header.len() as u64;
@@ -199,7 +211,9 @@ impl<R: Read + Send> Reader<R> {
             if sealed_len < TAG_LEN + usize::from(flags == 0) || sealed_len > max_sealed {
                 return Err(corrupt(&format!("chunk {index} has an impossible length")).into());
             }
-            let mut buf = vec![0u8; sealed_len - TAG_LEN];
+            // A reused buffer keeps its length: resizing zero-fills only growth.
+            let mut buf = pool.take(max_sealed);
+            buf.resize(sealed_len - TAG_LEN, 0);
             let mut tag = [0u8; TAG_LEN];
             read_exact(&mut self.input, &mut buf, "the file ends inside a chunk")?;
             read_exact(&mut self.input, &mut tag, "the file ends inside a chunk")?;
@@ -299,11 +313,14 @@ impl Stage {
 struct PlainSink {
     buf: Vec<u8>,
     tx: Sender<Vec<u8>>,
+    pool: BufferPool,
 }
 
 impl PlainSink {
     fn send(&mut self) -> io::Result<()> {
-        let full = std::mem::replace(&mut self.buf, Vec::with_capacity(PLAIN_BATCH));
+        let mut next = self.pool.take(PLAIN_BATCH);
+        next.clear();
+        let full = std::mem::replace(&mut self.buf, next);
         self.tx
             .send(full)
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "output closed"))
@@ -329,13 +346,10 @@ impl Write for PlainSink {
 
 fn decompress(
     stored: Receiver<Vec<u8>>,
-    plain: Sender<Vec<u8>>,
+    stored_pool: BufferPool,
+    mut sink: PlainSink,
     compression: CompressionKind,
 ) -> std::result::Result<(), Stage> {
-    let mut sink = PlainSink {
-        buf: Vec::with_capacity(PLAIN_BATCH),
-        tx: plain,
-    };
     let broken = |e: io::Error| {
         if e.kind() == io::ErrorKind::BrokenPipe {
             Stage::Closed
@@ -347,6 +361,7 @@ fn decompress(
         CompressionKind::None => {
             for piece in stored {
                 sink.write_all(&piece).map_err(broken)?;
+                stored_pool.give(piece);
             }
             sink.flush().map_err(broken)
         }
@@ -357,6 +372,7 @@ fn decompress(
                 .map_err(|e| Stage::Failed(Error::Internal(format!("zstd: {e}"))))?;
             for piece in stored {
                 dec.write_all(&piece).map_err(broken)?;
+                stored_pool.give(piece);
             }
             let mut sink = dec.finish().map_err(broken)?;
             sink.flush().map_err(broken)
@@ -364,7 +380,11 @@ fn decompress(
     }
 }
 
-fn hash_and_write<W: Write>(plain: Receiver<Vec<u8>>, mut out: W) -> Result<(u64, String)> {
+fn hash_and_write<W: Write>(
+    plain: Receiver<Vec<u8>>,
+    pool: BufferPool,
+    mut out: W,
+) -> Result<(u64, String)> {
     let mut h = Sha256::new();
     let mut n = 0u64;
     for piece in plain {
@@ -372,6 +392,7 @@ fn hash_and_write<W: Write>(plain: Receiver<Vec<u8>>, mut out: W) -> Result<(u64
         n += piece.len() as u64;
         out.write_all(&piece)
             .map_err(|e| Error::io("written", "the restored content", e))?;
+        pool.give(piece);
     }
     out.flush()
         .map_err(|e| Error::io("written", "the restored content", e))?;

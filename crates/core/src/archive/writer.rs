@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::frame::{frame_header, FLAG_FINAL, FLAG_TRAILER, MAX_TRAILER_LEN};
 use super::header::{CompressionKind, Header};
 use super::manifest::{Manifest, Trailer};
+use super::pool::BufferPool;
 use crate::crypto::{chunk_cipher, wrap_data_key, ChunkCipher, KeyId, MasterKey};
 use crate::{Error, Result};
 
@@ -28,7 +29,7 @@ pub const DEFAULT_ZSTD_LEVEL: i32 = 1;
 /// The highest zstd level accepted: its window (8 MiB) bounds the reader's memory.
 pub const MAX_ZSTD_LEVEL: i32 = 19;
 /// How much plaintext the caller's thread hands over at a time.
-const STAGE_LEN: usize = 4 * 1024 * 1024;
+const STAGE_LEN: usize = 2 * 1024 * 1024;
 /// Pieces in flight on each channel.
 const IN_FLIGHT: usize = 4;
 
@@ -120,6 +121,10 @@ pub struct Writer<W: Write> {
     stored_len: u64,
     stage: Vec<u8>,
     pipeline: Pipeline,
+    /// Plaintext pieces coming back from the compressor.
+    stage_pool: BufferPool,
+    /// Chunk buffers going back to the compressor.
+    chunk_pool: BufferPool,
 }
 
 impl<W: Write> Writer<W> {
@@ -165,9 +170,20 @@ impl<W: Write> Writer<W> {
         let chunk_size = params.chunk_size as usize;
         let compression = params.compression;
         let threads = params.threads;
+        let stage_pool = BufferPool::new(2);
+        let chunk_pool = BufferPool::new(IN_FLIGHT + 2);
+        let (sp, cp) = (stage_pool.clone(), chunk_pool.clone());
         let worker = std::thread::Builder::new()
             .name("backup-compress".into())
-            .spawn(move || compress(compress_rx, compressed_tx, chunk_size, compression, threads))
+            .spawn(move || {
+                let sink = ChunkSink {
+                    buf: Vec::with_capacity(chunk_size),
+                    chunk_size,
+                    tx: compressed_tx,
+                    pool: cp,
+                };
+                compress(compress_rx, sp, sink, compression, threads)
+            })
             .map_err(|e| Error::Internal(format!("cannot start the compression thread: {e}")))?;
 
         let mut w = Self {
@@ -186,6 +202,8 @@ impl<W: Write> Writer<W> {
                 compressed,
                 worker: Some(worker),
             },
+            stage_pool,
+            chunk_pool,
         };
         let raw = w.header.raw.clone();
         w.emit(&raw)
@@ -274,6 +292,7 @@ impl<W: Write> Writer<W> {
         self.emit(&chunk)?;
         self.emit(&tag)?;
         self.index += 1;
+        self.chunk_pool.give(chunk);
         Ok(())
     }
 
@@ -347,7 +366,9 @@ impl<W: Write> Write for Writer<W> {
             self.stage.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
             if self.stage.len() == STAGE_LEN {
-                let full = std::mem::replace(&mut self.stage, Vec::with_capacity(STAGE_LEN));
+                let mut next = self.stage_pool.take(STAGE_LEN);
+                next.clear();
+                let full = std::mem::replace(&mut self.stage, next);
                 self.hand_over(full)?;
             }
         }
@@ -375,11 +396,14 @@ struct ChunkSink {
     buf: Vec<u8>,
     chunk_size: usize,
     tx: Sender<Vec<u8>>,
+    pool: BufferPool,
 }
 
 impl ChunkSink {
     fn send(&mut self) -> io::Result<()> {
-        let full = std::mem::replace(&mut self.buf, Vec::with_capacity(self.chunk_size));
+        let mut next = self.pool.take(self.chunk_size);
+        next.clear();
+        let full = std::mem::replace(&mut self.buf, next);
         self.tx
             .send(full)
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the backup writer stopped"))
@@ -413,20 +437,16 @@ impl Write for ChunkSink {
 
 fn compress(
     input: Receiver<Vec<u8>>,
-    output: Sender<Vec<u8>>,
-    chunk_size: usize,
+    stage_pool: BufferPool,
+    mut sink: ChunkSink,
     compression: Compression,
     threads: u32,
 ) -> io::Result<()> {
-    let mut sink = ChunkSink {
-        buf: Vec::with_capacity(chunk_size),
-        chunk_size,
-        tx: output,
-    };
     match compression {
         Compression::None => {
             for piece in input {
                 sink.write_all(&piece)?;
+                stage_pool.give(piece);
             }
             sink.finish()
         }
@@ -437,6 +457,7 @@ fn compress(
             }
             for piece in input {
                 enc.write_all(&piece)?;
+                stage_pool.give(piece);
             }
             enc.finish()?.finish()
         }
