@@ -116,6 +116,45 @@ pub enum Error {
         /// Whether trying again may succeed (5xx, throttling, timeouts); see `storage::retry`.
         transient: bool,
     },
+
+    // --- Backup format and keys (crypto/, archive/) ---
+    /// The recovery passphrase does not open the recovery file (or the file was altered).
+    #[error("the recovery passphrase is wrong, or the recovery file was altered; check the passphrase (it is case-sensitive) and try the recovery file from another destination")]
+    WrongPassphrase,
+
+    /// No master key with this id is in this station's keyring.
+    #[error("master key {key_id} is not in this station's keyring; recover the station's keys with `strongroom keys recover` and the recovery passphrase")]
+    KeyMissing { key_id: String },
+
+    /// Authentication failed: a byte of the backup was changed.
+    #[error("the backup is corrupt or was tampered with ({detail}); do not restore it: use another copy of this backup or an older backup")]
+    BackupCorrupt { detail: String },
+
+    /// The backup file ends before its sealed trailer.
+    #[error("the backup is incomplete: it ends before its end marker ({detail}); it was cut short while copying or uploading; use another copy or an older backup")]
+    BackupTruncated { detail: String },
+
+    /// Chunks were moved, duplicated or dropped.
+    #[error("the backup's pieces are out of order ({detail}): parts were moved, repeated or removed; do not restore it: use another copy or an older backup")]
+    BackupReordered { detail: String },
+
+    /// The backup was sealed by a key this station does not have (another station's key).
+    #[error("the backup was sealed by station {station}'s key {key_id}, which this station does not hold; recover that station's keys with its recovery file and passphrase to read it")]
+    BackupForeignKey { station: String, key_id: String },
+
+    /// The file is in a newer format than this version of Strongroom understands.
+    #[error("the {what} uses format version {version}, which this version of Strongroom cannot read; update Strongroom")]
+    FormatUnsupported { what: &'static str, version: u16 },
+
+    /// The file is not a Strongroom backup (or recovery file) at all.
+    #[error(
+        "{what} is not a Strongroom {expected} ({detail}); check that the right file was chosen"
+    )]
+    NotABackup {
+        what: String,
+        expected: &'static str,
+        detail: String,
+    },
 }
 
 impl Error {
@@ -147,6 +186,14 @@ impl Error {
             Error::ObjectArchived { .. } => "object_archived",
             Error::InsecureEndpoint { .. } => "insecure_endpoint",
             Error::Store { .. } => "store_error",
+            Error::WrongPassphrase => "wrong_passphrase",
+            Error::KeyMissing { .. } => "key_missing",
+            Error::BackupCorrupt { .. } => "backup_corrupt",
+            Error::BackupTruncated { .. } => "backup_truncated",
+            Error::BackupReordered { .. } => "backup_reordered",
+            Error::BackupForeignKey { .. } => "backup_foreign_key",
+            Error::FormatUnsupported { .. } => "format_unsupported",
+            Error::NotABackup { .. } => "not_a_backup",
         }
     }
 
@@ -158,6 +205,13 @@ impl Error {
             Error::RegistryCorrupt { .. }
                 | Error::AuditChainBroken { .. }
                 | Error::HashMismatch { .. }
+                // Backup format and keys: the file is damaged, cut short, rearranged, or sealed
+                // by a key that is not ours.
+                | Error::BackupCorrupt { .. }
+                | Error::BackupTruncated { .. }
+                | Error::BackupReordered { .. }
+                | Error::BackupForeignKey { .. }
+                | Error::NotABackup { .. }
         )
     }
 
@@ -224,6 +278,73 @@ mod tests {
                 c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'),
                 "{c}"
             );
+        }
+    }
+
+    #[test]
+    fn backup_and_key_errors_have_distinct_codes_and_verification_failures_are_marked() {
+        let samples = [
+            (Error::WrongPassphrase, "wrong_passphrase", false),
+            (
+                Error::KeyMissing {
+                    key_id: "ab".repeat(16),
+                },
+                "key_missing",
+                false,
+            ),
+            (
+                Error::BackupCorrupt {
+                    detail: "chunk 3 failed authentication".into(),
+                },
+                "backup_corrupt",
+                true,
+            ),
+            (
+                Error::BackupTruncated {
+                    detail: "the file ends inside a chunk".into(),
+                },
+                "backup_truncated",
+                true,
+            ),
+            (
+                Error::BackupReordered {
+                    detail: "position 2 holds chunk 3".into(),
+                },
+                "backup_reordered",
+                true,
+            ),
+            (
+                Error::BackupForeignKey {
+                    station: "other".into(),
+                    key_id: "cd".repeat(16),
+                },
+                "backup_foreign_key",
+                true,
+            ),
+            (
+                Error::FormatUnsupported {
+                    what: "backup",
+                    version: 2,
+                },
+                "format_unsupported",
+                false,
+            ),
+            (
+                Error::NotABackup {
+                    what: "the file".into(),
+                    expected: "backup",
+                    detail: "it is empty".into(),
+                },
+                "not_a_backup",
+                true,
+            ),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for (e, code, verification) in samples {
+            assert_eq!(e.code(), code);
+            assert_eq!(e.is_verification_failure(), verification, "{code}");
+            assert!(seen.insert(code), "duplicate code {code}");
+            assert!(!e.to_string().is_empty());
         }
     }
 

@@ -4,8 +4,10 @@
 //! progress through [`progress::Progress`] and failures through [`Error`], whose `code` is stable.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod archive;
 pub mod audit;
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod jobs;
 pub mod paths;
