@@ -1,7 +1,9 @@
 //! Tauri commands: state → one core call → `{code, message}` on error.
 
+use strongroom_core::audit::{self, AuditFilter, AuditRecord, VerifyReport};
 use strongroom_core::error::PublicError;
 use strongroom_core::progress::ProgressEvent;
+use strongroom_core::registry::cases::{self, Case, CaseFilter, NewCase};
 use strongroom_core::workstation::{self, AppInfo, WorkstationReport};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -46,4 +48,58 @@ pub async fn check_workstation(
 #[specta::specta]
 pub fn cancel_job(state: State<'_, AppState>) -> bool {
     state.cancel_running()
+}
+
+/// Cases matching the filter (full-text query, status), newest first, one page.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub fn list_cases(
+    state: State<'_, AppState>,
+    filter: CaseFilter,
+) -> Result<Vec<Case>, PublicError> {
+    state
+        .with_registry(|r| cases::list(&r.db(), &filter))
+        .map_err(public)
+}
+
+/// Creates a case after validation; a rejected field comes back in `PublicError.field`.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub fn create_case(state: State<'_, AppState>, new_case: NewCase) -> Result<Case, PublicError> {
+    let actor = state.actor().map_err(public)?;
+    state
+        .with_registry(|r| r.write(|tx| cases::create(tx, &new_case, &actor)))
+        .map_err(public)
+}
+
+/// One page of the audit log, newest first.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub fn list_audit(
+    state: State<'_, AppState>,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<AuditRecord>, PublicError> {
+    let filter = AuditFilter {
+        limit,
+        offset,
+        newest_first: true,
+        ..AuditFilter::default()
+    };
+    state
+        .with_registry(|r| audit::list(&r.db(), &filter))
+        .map_err(public)
+}
+
+/// Recomputes the whole hash chain of the audit log.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub fn verify_audit(state: State<'_, AppState>) -> Result<VerifyReport, PublicError> {
+    state
+        .with_registry(|r| audit::verify(&r.db()))
+        .map_err(public)
 }

@@ -16,6 +16,10 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::app_info,
             commands::check_workstation,
             commands::cancel_job,
+            commands::list_cases,
+            commands::create_case,
+            commands::list_audit,
+            commands::verify_audit,
         ])
         // Sizes and counts are u64 in Rust; they stay far below 2^53, so JS numbers are exact.
         .dangerously_cast_bigints_to_number()

@@ -74,8 +74,53 @@ async fn every_screen_shows_its_content_and_the_check_reports_progress() {
             .await
             .expect("attr");
         assert_eq!(current.as_deref(), Some("page"));
-        app.screenshot(screen).await;
+        app.screenshot(&format!("{screen}-empty")).await;
     }
+
+    // Cases: an invalid number is refused beside its field; fixed, the case is listed.
+    app.click("nav-cases").await;
+    app.click("case-new").await;
+    app.by_testid("case-field-number")
+        .await
+        .send_keys("12-34")
+        .await
+        .expect("type number");
+    app.by_testid("case-field-title")
+        .await
+        .send_keys("Burglary at 4 Mill Lane <b>not bold</b>")
+        .await
+        .expect("type title");
+    app.click("case-save").await;
+    let err = app.text_of("case-error-number").await;
+    assert!(
+        err.to_lowercase().contains("case number"),
+        "the number field should explain the rule, showed {err:?}"
+    );
+    app.screenshot("cases-invalid").await;
+    let number = app.by_testid("case-field-number").await;
+    number.clear().await.expect("clear");
+    number.send_keys("2026-000123").await.expect("type number");
+    app.click("case-save").await;
+    let row = app.by_testid("case-row").await;
+    let row_text = row.text().await.expect("row text");
+    assert!(row_text.contains("2026-000123"), "{row_text:?}");
+    // Free text is stored and shown verbatim, never interpreted as HTML.
+    assert!(row_text.contains("<b>not bold</b>"), "{row_text:?}");
+    app.screenshot("cases").await;
+
+    // Audit: the creation is recorded and the chain verifies.
+    app.click("nav-audit").await;
+    let first = app.text_of("audit-row").await;
+    assert!(first.contains("CASE_CREATED"), "{first:?}");
+    app.click("audit-verify").await;
+    let result = app.by_testid("audit-verify-result").await;
+    assert_eq!(
+        result.attr("data-ok").await.expect("attr").as_deref(),
+        Some("true"),
+        "{}",
+        result.text().await.unwrap_or_default()
+    );
+    app.screenshot("audit").await;
 
     tokio::time::sleep(Duration::from_millis(100)).await;
     app.close().await;

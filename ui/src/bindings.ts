@@ -11,9 +11,26 @@ export const commands = {
 	checkWorkstation: (onProgress: Channel<ProgressEvent>) => typedError<WorkstationReport, PublicError>(__TAURI_INVOKE("check_workstation", { onProgress })),
 	/**  Cancels the running job, if any; returns whether there was one. */
 	cancelJob: () => __TAURI_INVOKE<boolean>("cancel_job"),
+	/**  Cases matching the filter (full-text query, status), newest first, one page. */
+	listCases: (filter: CaseFilter) => typedError<Case[], PublicError>(__TAURI_INVOKE("list_cases", { filter })),
+	/**  Creates a case after validation; a rejected field comes back in `PublicError.field`. */
+	createCase: (newCase: NewCase) => typedError<Case, PublicError>(__TAURI_INVOKE("create_case", { newCase })),
+	/**  One page of the audit log, newest first. */
+	listAudit: (limit: number, offset: number) => typedError<AuditRecord[], PublicError>(__TAURI_INVOKE("list_audit", { limit, offset })),
+	/**  Recomputes the whole hash chain of the audit log. */
+	verifyAudit: () => typedError<VerifyReport, PublicError>(__TAURI_INVOKE("verify_audit")),
 };
 
 /* Types */
+/**
+ *  The head of the chain: how many records and the last hash. Keep a copy elsewhere (a backup
+ *  manifest) to detect a wholesale rewrite later with [`verify_against`].
+ */
+export type Anchor = {
+	events: number,
+	hash: string,
+};
+
 /**  The facts the app shows in its header and about box. */
 export type AppInfo = {
 	version: string,
@@ -24,11 +41,80 @@ export type AppInfo = {
 	keyring_reachable: boolean,
 };
 
+/**  One stored record, exactly as hashed (see the canonical form at the top of this module). */
+export type AuditRecord = {
+	seq: number,
+	/**  UTC, `2026-12-03T17:56:17.123456Z`. */
+	time: string,
+	station: string,
+	component: string,
+	event: string,
+	os_user: string,
+	/**  Empty when not known. */
+	officer: string,
+	outcome: string,
+	resource: string,
+	/**  Empty when none. */
+	case_number: string,
+	/**  JSON text, exactly as hashed. */
+	details: string,
+	prev_hash: string,
+	hash: string,
+};
+
+/**  One case of the registry. */
+export type Case = {
+	id: number,
+	/**  The agency's case number, e.g. `2026-000123`; unique. */
+	number: string,
+	title: string,
+	description: string,
+	/**  The officer in charge of the case. */
+	officer: string | null,
+	badge: string | null,
+	status: CaseStatus,
+	/**  Why the status last changed, when a reason was given (always for a reopening). */
+	status_reason: string | null,
+	created_at: string,
+	updated_at: string,
+	/**  Who created it (OS user, and officer name when known). */
+	created_by: string,
+	/**  Whether a legal hold is in force on the case. */
+	held: boolean,
+};
+
+/**  Which cases `list` returns. `limit` 0 means the default of 100. */
+export type CaseFilter = {
+	status?: CaseStatus | null,
+	/**  Full-text search terms (number, title, description); all must match (prefixes match). */
+	query?: string | null,
+	held?: boolean | null,
+	limit?: number,
+	offset?: number,
+};
+
+/**  Where a case is in its life. */
+export type CaseStatus = "open" | "under_investigation" | "closed" | "archived";
+
 /**  One line of the workstation check. */
 export type CheckLine = {
 	name: string,
 	ok: boolean,
 	detail: string,
+};
+
+/**
+ *  What `create` needs. Identifiers (number, officer, badge) are trimmed; free text is stored
+ *  as given.
+ */
+export type NewCase = {
+	number?: string,
+	title?: string,
+	description?: string,
+	officer?: string | null,
+	badge?: string | null,
+	/**  Defaults to `open`. */
+	status?: CaseStatus | null,
 };
 
 /**  One step of a job's progress. `total` is `None` while it is not known yet. */
@@ -43,6 +129,21 @@ export type ProgressEvent = {
 export type PublicError = {
 	code: string,
 	message: string,
+	/**  The input field a validation error is about, so a form can show it beside the field. */
+	field?: string | null,
+};
+
+/**  The outcome of verifying the chain. */
+export type VerifyReport = {
+	ok: boolean,
+	/**  Records examined. */
+	events: number,
+	/**  The sequence number of the first record that does not verify (or that is missing). */
+	first_bad: number | null,
+	/**  What is wrong with it. */
+	detail: string | null,
+	/**  The head of the chain as found (valid only when `ok`). */
+	head: Anchor | null,
 };
 
 export type WorkstationReport = {

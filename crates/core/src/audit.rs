@@ -316,6 +316,7 @@ impl AuditEvent {
 
 /// One stored record, exactly as hashed (see the canonical form at the top of this module).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditRecord {
     pub seq: i64,
     /// UTC, `2026-12-03T17:56:17.123456Z`.
@@ -445,6 +446,7 @@ pub fn list(db: &Db<'_>, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
 /// The head of the chain: how many records and the last hash. Keep a copy elsewhere (a backup
 /// manifest) to detect a wholesale rewrite later with [`verify_against`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Anchor {
     pub events: u64,
     pub hash: String,
@@ -452,6 +454,7 @@ pub struct Anchor {
 
 /// The outcome of verifying the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VerifyReport {
     pub ok: bool,
     /// Records examined.

@@ -232,6 +232,10 @@ impl Error {
         PublicError {
             code: self.code().to_string(),
             message: self.to_string(),
+            field: match self {
+                Error::Invalid { field, .. } => Some(field.to_string()),
+                _ => None,
+            },
         }
     }
 }
@@ -242,6 +246,9 @@ impl Error {
 pub struct PublicError {
     pub code: String,
     pub message: String,
+    /// The input field a validation error is about, so a form can show it beside the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 #[cfg(test)]
@@ -357,5 +364,19 @@ mod tests {
         let p = e.to_public();
         assert_eq!(p.code, "unsupported");
         assert_eq!(p.message, "legal hold is not supported by local folder");
+        assert_eq!(p.field, None);
+        assert!(!serde_json::to_string(&p).unwrap().contains("field"));
+    }
+
+    #[test]
+    fn a_validation_error_names_its_field() {
+        let e = Error::Invalid {
+            code: "case_number_invalid",
+            field: "number",
+            message: "the case number must look like 2026-000123".into(),
+        };
+        let p = e.to_public();
+        assert_eq!(p.code, "case_number_invalid");
+        assert_eq!(p.field.as_deref(), Some("number"));
     }
 }

@@ -212,6 +212,7 @@ pub fn reason(r: Option<&str>) -> Result<&str> {
 /// Where a case is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum CaseStatus {
     Open,
     UnderInvestigation,

@@ -13,6 +13,7 @@ use crate::{Error, Result};
 
 /// One case of the registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Case {
     pub id: i64,
     /// The agency's case number, e.g. `2026-000123`; unique.
@@ -26,8 +27,10 @@ pub struct Case {
     /// Why the status last changed, when a reason was given (always for a reopening).
     pub status_reason: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub updated_at: OffsetDateTime,
     /// Who created it (OS user, and officer name when known).
     pub created_by: String,
@@ -39,6 +42,7 @@ pub struct Case {
 /// as given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct NewCase {
     pub number: String,
     pub title: String,
@@ -63,6 +67,7 @@ pub struct CaseChanges {
 /// Which cases `list` returns. `limit` 0 means the default of 100.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CaseFilter {
     pub status: Option<CaseStatus>,
     /// Full-text search terms (number, title, description); all must match (prefixes match).
