@@ -322,6 +322,7 @@ fn an_upload_killed_midway_resumes_on_the_next_run() {
     drop(reg);
 
     // The next run continues from the recorded parts and completes.
+    let started = Instant::now();
     let r = env.run(&[
         "--json",
         "doc",
@@ -335,6 +336,14 @@ fn an_upload_killed_midway_resumes_on_the_next_run() {
         r.stderr.contains("resumed:"),
         "the rerun said nothing of resuming: {}",
         r.stderr
+    );
+    eprintln!(
+        "resume: killed after {parts_before_kill} of 8 parts; the rerun finished in {:?}; {}",
+        started.elapsed(),
+        r.stderr
+            .lines()
+            .find(|l| l.starts_with("resumed:"))
+            .unwrap_or("")
     );
     let docs: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(docs[0]["sha256"], sha_hex(&big).as_str());
