@@ -8,3 +8,4 @@ pub mod app;
 pub mod cli;
 pub mod fault_proxy;
 pub mod services;
+pub mod station;

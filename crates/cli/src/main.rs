@@ -44,6 +44,23 @@ enum Command {
         #[command(subcommand)]
         command: commands::audit::AuditCommand,
     },
+    // --- documents, holds, storage (feat/documents) ---
+    /// Case documents: upload to the documents store, download with the SHA-256 checked.
+    Doc {
+        #[command(subcommand)]
+        command: commands::doc::DocCommand,
+    },
+    /// Legal hold on a case and its documents.
+    Hold {
+        #[command(subcommand)]
+        command: commands::hold::HoldCommand,
+    },
+    /// The documents and backup destinations: prepare them, test the connection.
+    Storage {
+        #[command(subcommand)]
+        command: commands::storage::StorageCommand,
+    },
+    // --- end feat/documents ---
 }
 
 fn main() -> ExitCode {
@@ -54,6 +71,10 @@ fn main() -> ExitCode {
         Command::Info => commands::info::run(&home, &out),
         Command::Case { command } => commands::case::run(&home, &out, command),
         Command::Audit { command } => commands::audit::run(&home, &out, command),
+        // --- feat/documents ---
+        Command::Doc { command } => commands::doc::run(&home, &out, command),
+        Command::Hold { command } => commands::hold::run(&home, &out, command),
+        Command::Storage { command } => commands::storage::run(&home, &out, command),
     });
     match result {
         Ok(code) => code,

@@ -31,6 +31,17 @@ impl Output {
         }
     }
 
+    /// Prints a problem found by a check (`storage test`) in the error shape; exit 1.
+    pub fn problem(&self, code: &str, message: &str) -> ExitCode {
+        if self.json {
+            let doc = serde_json::json!({ "error": { "code": code, "message": message } });
+            eprintln!("{doc}");
+        } else {
+            eprintln!("error[{code}]: {message}");
+        }
+        ExitCode::from(EXIT_FAILURE)
+    }
+
     /// Prints an error in the contract's shape and returns the exit code it maps to.
     pub fn error(&self, e: &Error) -> ExitCode {
         if self.json {

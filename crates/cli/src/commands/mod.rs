@@ -3,3 +3,8 @@ pub mod audit;
 pub mod case;
 pub mod info;
 pub mod registry;
+// --- documents, holds, storage (feat/documents) ---
+pub mod doc;
+pub mod hold;
+pub mod progress;
+pub mod storage;

@@ -7,3 +7,10 @@ mod lock;
 
 pub use context::{block_on, Context};
 pub use lock::JobLock;
+
+// --- Documents, upload queue and legal holds (feat/documents) ---
+pub mod documents;
+pub mod holds;
+pub mod upload_queue;
+
+pub use upload_queue::RegistryJournal;

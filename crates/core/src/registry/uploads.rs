@@ -146,6 +146,11 @@ fn to_i64(v: u64, field: &'static str) -> Result<i64> {
 
 /// Queues an upload (state `pending`) and returns it with its new id.
 pub fn enqueue(tx: &Tx<'_>, new: &NewUpload) -> Result<Upload> {
+    enqueue_at(tx, new, timestamp::now())
+}
+
+/// Like [`enqueue`], with the time the upload started (a journal record keeps its own).
+pub fn enqueue_at(tx: &Tx<'_>, new: &NewUpload, started: OffsetDateTime) -> Result<Upload> {
     if new.part_size == 0 {
         return Err(Error::Invalid {
             code: "size_invalid",
@@ -154,7 +159,7 @@ pub fn enqueue(tx: &Tx<'_>, new: &NewUpload) -> Result<Upload> {
         });
     }
     let id = uuid::Uuid::new_v4().to_string();
-    let now = timestamp::format(timestamp::now());
+    let now = timestamp::format(started);
     tx.conn()
         .execute(
             &format!(
@@ -204,6 +209,33 @@ pub fn open(db: &Db<'_>) -> Result<Vec<Upload>> {
         .map_err(sql)?;
     let rows = stmt.query_map([], from_row).map_err(sql)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
+}
+
+/// The unfinished upload of `object_key` to `store` (the newest, should there be several).
+pub fn find_open(db: &Db<'_>, store: &str, object_key: &str) -> Result<Option<Upload>> {
+    db.conn()
+        .query_row(
+            &format!(
+                "SELECT {COLUMNS} FROM uploads
+                 WHERE store = ?1 AND object_key = ?2
+                   AND state IN ('pending', 'uploading', 'failed')
+                 ORDER BY created_at DESC, id DESC LIMIT 1"
+            ),
+            params![store, object_key],
+            from_row,
+        )
+        .optional()
+        .map_err(sql)
+}
+
+/// Removes every upload of `object_key` to `store`; returns how many there were.
+pub fn remove_for_key(tx: &Tx<'_>, store: &str, object_key: &str) -> Result<usize> {
+    tx.conn()
+        .execute(
+            "DELETE FROM uploads WHERE store = ?1 AND object_key = ?2",
+            params![store, object_key],
+        )
+        .map_err(sql)
 }
 
 /// Remembers the provider's upload id (S3 multipart UploadId); state becomes `uploading`.

@@ -1,0 +1,69 @@
+//! `strongroom doc add|get`: case documents in the documents store.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use strongroom_core::jobs::{self, Context};
+use strongroom_core::paths::Home;
+use strongroom_core::progress::Cancel;
+use strongroom_core::registry::documents::Document;
+use strongroom_core::Result;
+
+use super::progress::StderrLines;
+use crate::output::Output;
+
+#[derive(Subcommand, Debug)]
+pub enum DocCommand {
+    /// Uploads files as documents of a case (prints the documents).
+    Add {
+        /// The case number, e.g. 2026-000123.
+        #[arg(long)]
+        case: String,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Downloads a document and checks its SHA-256 (exit 4 when it does not match).
+    Get {
+        id: i64,
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+}
+
+fn line(d: &Document) -> String {
+    format!(
+        "#{}  case {}  {}  {} bytes  {}  sha256 {}",
+        d.id,
+        d.case,
+        d.name.escape_debug(),
+        d.size,
+        d.media_type,
+        d.sha256
+    )
+}
+
+pub fn run(home: &Home, out: &Output, command: DocCommand) -> Result<ExitCode> {
+    let ctx = Context::open(home, "cli", std::env::var("STRONGROOM_OFFICER").ok())?;
+    let progress = StderrLines::new();
+    match command {
+        DocCommand::Add { case, files } => {
+            let docs = jobs::documents::add(&ctx, &case, &files, &progress, &Cancel::new())?;
+            // Each document carries the contract's id, case, name, size, sha256 and key.
+            out.result(&docs, || {
+                docs.iter().map(line).collect::<Vec<_>>().join("\n")
+            });
+        }
+        DocCommand::Get { id, out: path } => {
+            let doc = jobs::documents::get(&ctx, id, &path, &progress)?;
+            out.result(&doc, || {
+                format!(
+                    "{}\nwritten to {} (SHA-256 checked)",
+                    line(&doc),
+                    path.display()
+                )
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,494 @@
+//! Case documents: upload to the documents store and download with the SHA-256 checked.
+//!
+//! A document is stored under a key made of its case number and its content's SHA-256
+//! (`cases/<case-number>/<sha256>`), never of its file name: the name the officer gave is kept
+//! in the registry only, cleaned of path separators and control characters. The same content
+//! in the same case is recognised and neither uploaded nor recorded twice. Uploads go through
+//! the registry's upload queue, so an upload cut short by a crash continues on the next run.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::upload_queue::RegistryJournal;
+use super::{block_on, Context, JobLock};
+use crate::audit::{self, AuditEvent, EventType, Outcome};
+use crate::progress::{Cancel, Progress};
+use crate::registry::cases;
+use crate::registry::documents::{self, Document, NewDocument};
+use crate::storage::{validate_key, GetOptions, ObjectMetadata, ObjectStore, PutOptions};
+use crate::{Error, Result};
+
+/// Longest document name kept in the registry, in characters.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// The store key of a document: derived from the case and the content, never from a name.
+pub fn document_key(case_number: &str, sha256: &str) -> Result<String> {
+    let key = format!("cases/{case_number}/{sha256}");
+    validate_key(&key)?;
+    Ok(key)
+}
+
+/// The name recorded for a file: its last path component, with path separators and control
+/// characters replaced by `_`, surrounding white space removed and at most
+/// [`MAX_NAME_CHARS`] characters. `document_name_invalid` when nothing usable is left.
+pub fn document_name(path: &Path) -> Result<String> {
+    let invalid = || Error::Invalid {
+        code: "document_name_invalid",
+        field: "name",
+        message: format!(
+            "{} has no usable file name; give the path of a file",
+            path.display()
+        ),
+    };
+    let raw = path.file_name().ok_or_else(invalid)?.to_string_lossy();
+    let cleaned: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == '/' || c == '\\' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let name: String = cleaned.trim().chars().take(MAX_NAME_CHARS).collect();
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(invalid());
+    }
+    Ok(name)
+}
+
+/// The media type of a file, from its first bytes, else its extension, else whether it reads
+/// as text.
+pub fn media_type(head: &[u8], name: &str) -> &'static str {
+    const MAGIC: &[(&[u8], &str)] = &[
+        (b"%PDF-", "application/pdf"),
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"GIF87a", "image/gif"),
+        (b"GIF89a", "image/gif"),
+        (b"II*\0", "image/tiff"),
+        (b"MM\0*", "image/tiff"),
+        (b"{\\rtf", "application/rtf"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+            "application/x-ole-storage",
+        ),
+        (b"ID3", "audio/mpeg"),
+        (b"\x1f\x8b", "application/gzip"),
+        (b"7z\xbc\xaf\x27\x1c", "application/x-7z-compressed"),
+    ];
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let by_ext = by_extension(&ext);
+    if let Some((_, t)) = MAGIC.iter().find(|(m, _)| head.starts_with(m)) {
+        // Office files are OLE or ZIP containers: the extension says which.
+        if *t == "application/x-ole-storage" {
+            return by_ext.unwrap_or("application/x-ole-storage");
+        }
+        return t;
+    }
+    if head.starts_with(b"PK\x03\x04") {
+        return by_ext
+            .filter(|t| t.contains("openxml") || t.contains("opendocument") || t.contains("zip"))
+            .unwrap_or("application/zip");
+    }
+    if head.len() >= 12 && &head[..4] == b"RIFF" {
+        match &head[8..12] {
+            b"WAVE" => return "audio/wav",
+            b"AVI " => return "video/x-msvideo",
+            b"WEBP" => return "image/webp",
+            _ => {}
+        }
+    }
+    if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        return match &head[8..12] {
+            b"qt  " => "video/quicktime",
+            b"heic" | b"heix" | b"mif1" => "image/heic",
+            _ => "video/mp4",
+        };
+    }
+    if let Some(t) = by_ext {
+        return t;
+    }
+    if !head.contains(&0) && std::str::from_utf8(head).is_ok() {
+        "text/plain"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+fn by_extension(ext: &str) -> Option<&'static str> {
+    Some(match ext {
+        "pdf" => "application/pdf",
+        "txt" | "log" => "text/plain",
+        "csv" => "text/csv",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "htm" | "html" => "text/html",
+        "eml" => "message/rfc822",
+        "msg" => "application/vnd.ms-outlook",
+        "doc" => "application/msword",
+        "xls" => "application/vnd.ms-excel",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
+        "zip" => "application/zip",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "tif" | "tiff" => "image/tiff",
+        "heic" => "image/heic",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "mp4" | "m4v" => "video/mp4",
+        "mov" => "video/quicktime",
+        "avi" => "video/x-msvideo",
+        _ => return None,
+    })
+}
+
+/// SHA-256 (lower-case hex), size and first bytes of a file, reporting `hash` progress.
+fn hash_file(
+    path: &Path,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<(String, u64, Vec<u8>)> {
+    let mut f = File::open(path).map_err(|e| Error::io("opened", path, e))?;
+    let total = f.metadata().map_err(|e| Error::io("read", path, e))?.len();
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    let mut head = Vec::new();
+    let mut done = 0u64;
+    progress.stage("hash", 0, Some(total));
+    loop {
+        cancel.check()?;
+        let n = f.read(&mut buf).map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < 512 {
+            let take = (512 - head.len()).min(n);
+            head.extend_from_slice(&buf[..take]);
+        }
+        hasher.update(&buf[..n]);
+        done += n as u64;
+        progress.stage("hash", done, Some(total));
+    }
+    Ok((hex::encode(hasher.finalize()), done, head))
+}
+
+/// The file at `path`, absolute, checked to be a regular file.
+fn source_file(path: &Path) -> Result<PathBuf> {
+    let abs = std::fs::canonicalize(path).map_err(|e| Error::io("opened", path, e))?;
+    let md = std::fs::metadata(&abs).map_err(|e| Error::io("read", path, e))?;
+    if !md.is_file() {
+        return Err(Error::Invalid {
+            code: "document_not_a_file",
+            field: "file",
+            message: format!(
+                "{} is not a regular file; give the path of a file",
+                path.display()
+            ),
+        });
+    }
+    Ok(abs)
+}
+
+/// Uploads `files` as documents of case `case_number` and records each (DOCUMENT_UPLOADED).
+/// Returns one document per file, in order; a file whose content the case already holds
+/// returns the existing document and is not uploaded again. An upload interrupted earlier
+/// (crash, kill, network) continues from the parts already stored.
+///
+/// Progress stages: `file` (done = files finished, total = files), `hash`, `upload`,
+/// `resumed` (done = parts found already stored), `duplicate` (done = document id).
+pub fn add(
+    ctx: &Context,
+    case_number: &str,
+    files: &[PathBuf],
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Vec<Document>> {
+    let _lock = JobLock::acquire(&ctx.home)?;
+    let mut registry = ctx.registry()?;
+    let case = registry.read(|db| cases::require(db, case_number))?;
+    // Check every file before uploading any, so a typo fails the whole command early.
+    let sources = files
+        .iter()
+        .map(|f| Ok((source_file(f)?, document_name(f)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let destinations = ctx.destinations()?;
+    let store = destinations.documents;
+    let journal = Arc::new(RegistryJournal::open_in(&ctx.home)?);
+    let total = sources.len() as u64;
+    let mut added = Vec::with_capacity(sources.len());
+    for (i, (source, name)) in sources.iter().enumerate() {
+        cancel.check()?;
+        progress.stage("file", i as u64, Some(total));
+        let (sha256, size, head) = hash_file(source, progress, cancel)?;
+        if let Some(existing) =
+            registry.read(|db| documents::find_by_hash(db, &case.number, &sha256))?
+        {
+            tracing::info!(case = %case.number, id = existing.id, "the case already holds this content");
+            progress.stage("duplicate", existing.id.unsigned_abs(), None);
+            added.push(existing);
+            continue;
+        }
+        let key = document_key(&case.number, &sha256)?;
+        let opts = PutOptions {
+            metadata: ObjectMetadata {
+                sha256: Some(sha256.clone()),
+                station: Some(ctx.station.id.clone()),
+                created: Some(crate::registry::timestamp::format(
+                    crate::registry::timestamp::now(),
+                )),
+                case_number: Some(case.number.clone()),
+            },
+            if_not_exists: true,
+            tier: None,
+            journal: Some(journal.clone()),
+            part_size: None,
+        };
+        let version_id = block_on(store_document(
+            store.as_ref(),
+            &key,
+            source,
+            &sha256,
+            &opts,
+            progress,
+            cancel,
+        ))??;
+        let doc = NewDocument {
+            case: case.number.clone(),
+            name: name.clone(),
+            key,
+            size,
+            sha256,
+            media_type: media_type(&head, name).to_string(),
+            version_id,
+        };
+        let (doc, _new) = registry.write(|tx| documents::add(tx, &doc, &ctx.actor))?;
+        added.push(doc);
+    }
+    progress.stage("file", total, Some(total));
+    Ok(added)
+}
+
+/// Puts one document; an object already at its key with the same SHA-256 is the same document
+/// (content-addressed), stored by an earlier run. Returns the store's version id.
+async fn store_document(
+    store: &dyn ObjectStore,
+    key: &str,
+    source: &Path,
+    sha256: &str,
+    opts: &PutOptions,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Option<String>> {
+    match store.put_file(key, source, opts, progress, cancel).await {
+        Ok(out) => {
+            if out.parts_resumed > 0 {
+                progress.stage("resumed", u64::from(out.parts_resumed), None);
+            }
+            Ok(out.version_id)
+        }
+        Err(Error::AlreadyExists { .. }) => {
+            let info = store.head(key).await?;
+            match info.metadata.sha256.as_deref() {
+                Some(found) if found.eq_ignore_ascii_case(sha256) => {
+                    progress.stage("already_stored", info.size, Some(info.size));
+                    Ok(info.version_id)
+                }
+                found => Err(Error::HashMismatch {
+                    store: store.describe(),
+                    key: key.to_string(),
+                    expected: sha256.to_string(),
+                    actual: found.unwrap_or("none recorded").to_string(),
+                }),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A writer that hashes what passes through it.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Downloads document `id` to `out_path`: into a temp file beside it, checked against the
+/// SHA-256 in the registry (`hash_mismatch`, exit 4, and nothing written at `out_path` when it
+/// differs), then renamed into place. Refuses an `out_path` that is a symbolic link or a
+/// folder. Records DOCUMENT_DOWNLOADED (a failure outcome when the check fails).
+pub fn get(ctx: &Context, id: i64, out_path: &Path, progress: &dyn Progress) -> Result<Document> {
+    let _lock = JobLock::acquire(&ctx.home)?;
+    let mut registry = ctx.registry()?;
+    let doc = registry.read(|db| documents::require(db, id))?;
+    if let Ok(md) = std::fs::symlink_metadata(out_path) {
+        if md.file_type().is_symlink() {
+            return Err(Error::Invalid {
+                code: "out_path_symlink",
+                field: "out",
+                message: format!(
+                    "{} is a symbolic link; Strongroom does not write through links, give another path",
+                    out_path.display()
+                ),
+            });
+        }
+        if md.is_dir() {
+            return Err(Error::Invalid {
+                code: "out_path_directory",
+                field: "out",
+                message: format!(
+                    "{} is a folder; give the path of a file to write",
+                    out_path.display()
+                ),
+            });
+        }
+    }
+    let dir = match out_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".strongroom-download-")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io("created", &dir, e))?;
+    let store = ctx.destinations()?.documents;
+    let mut writer = HashingWriter {
+        inner: tmp.as_file(),
+        hasher: Sha256::new(),
+    };
+    let fetched = block_on(async {
+        store
+            .get_to(
+                &doc.key,
+                &GetOptions {
+                    range: None,
+                    expected_sha256: Some(doc.sha256.clone()),
+                },
+                &mut writer,
+                progress,
+            )
+            .await
+    })?;
+    let checked = fetched.and_then(|_| {
+        let actual = hex::encode(writer.hasher.finalize());
+        if actual == doc.sha256 {
+            Ok(())
+        } else {
+            Err(Error::HashMismatch {
+                store: store.describe(),
+                key: doc.key.clone(),
+                expected: doc.sha256.clone(),
+                actual,
+            })
+        }
+    });
+    let event = AuditEvent::new(EventType::DocumentDownloaded)
+        .case(&doc.case)
+        .resource(doc.key.clone());
+    if let Err(e) = checked {
+        drop(tmp);
+        let failure = event.outcome(Outcome::Failure).details(json!({
+            "id": doc.id,
+            "code": e.code(),
+        }));
+        if let Err(audit_err) = registry.write(|tx| audit::append(tx, &ctx.actor, &failure)) {
+            tracing::warn!(error = %audit_err, "could not record the failed download");
+        }
+        return Err(e);
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("written", tmp.path(), e))?;
+    tmp.persist(out_path)
+        .map_err(|e| Error::io("written", out_path, e.error))?;
+    registry.write(|tx| {
+        audit::append(
+            tx,
+            &ctx.actor,
+            &event.details(json!({
+                "id": doc.id,
+                "sha256": doc.sha256,
+                "size": doc.size,
+            })),
+        )
+    })?;
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_lose_separators_and_control_characters() {
+        assert_eq!(
+            document_name(Path::new("/tmp/..\\..\\etc\\passwd")).unwrap(),
+            ".._.._etc_passwd"
+        );
+        assert_eq!(
+            document_name(Path::new("/tmp/a\nb\u{7}c\u{202e}.pdf")).unwrap(),
+            "a_b_c\u{202e}.pdf"
+        );
+        assert_eq!(
+            document_name(Path::new(&"x".repeat(4000))).unwrap().len(),
+            MAX_NAME_CHARS
+        );
+        for bad in ["/", "/tmp/..", "  "] {
+            assert_eq!(
+                document_name(Path::new(bad)).unwrap_err().code(),
+                "document_name_invalid",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_come_from_case_and_content_only() {
+        let sha = "ab".repeat(32);
+        assert_eq!(
+            document_key("2026-000123", &sha).unwrap(),
+            format!("cases/2026-000123/{sha}")
+        );
+    }
+
+    #[test]
+    fn media_types_from_content_then_extension() {
+        assert_eq!(media_type(b"%PDF-1.7 ...", "scan.bin"), "application/pdf");
+        assert_eq!(media_type(b"\x89PNG\r\n\x1a\n....", "x"), "image/png");
+        assert_eq!(
+            media_type(b"PK\x03\x04....", "report.docx"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        );
+        assert_eq!(media_type(b"PK\x03\x04....", "bundle"), "application/zip");
+        assert_eq!(media_type(b"a,b\n1,2\n", "list.csv"), "text/csv");
+        assert_eq!(media_type(b"plain words", "notes"), "text/plain");
+        assert_eq!(
+            media_type(b"\0\x01\x02", "blob"),
+            "application/octet-stream"
+        );
+    }
+}
