@@ -9,6 +9,9 @@ use strongroom_core::Error;
 
 pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_VERIFY_FAILED: u8 = 4;
+// --- backup jobs (issue 6): usage refusals and CRITICAL health ---
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_CRITICAL: u8 = 3;
 
 pub struct Output {
     json: bool,
@@ -29,6 +32,21 @@ impl Output {
         } else {
             println!("{}", human());
         }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// Refuses a command used wrongly (exit 2), in the error's usual shape.
+    pub fn usage(&self, code: &str, message: &str) -> ExitCode {
+        if self.json {
+            let doc = serde_json::json!({ "error": { "code": code, "message": message } });
+            eprintln!("{doc}");
+        } else {
+            eprintln!("error[{code}]: {message}");
+        }
+        ExitCode::from(EXIT_USAGE)
     }
 
     /// Prints an error in the contract's shape and returns the exit code it maps to.

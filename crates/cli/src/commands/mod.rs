@@ -3,3 +3,8 @@ pub mod audit;
 pub mod case;
 pub mod info;
 pub mod registry;
+// --- backup jobs (issue 6): init, keys, backup, check ---
+pub mod backup;
+pub mod check;
+pub mod passphrase;
+pub mod station;

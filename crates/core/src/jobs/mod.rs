@@ -7,3 +7,11 @@ mod lock;
 
 pub use context::{block_on, Context};
 pub use lock::JobLock;
+
+// --- station, keys, backup, restore, drill, retention (issue 6, backup jobs) ---
+pub mod backup;
+pub mod drill;
+pub mod keys;
+pub mod restore;
+pub mod retention;
+pub mod station_init;
