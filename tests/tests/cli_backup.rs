@@ -277,6 +277,10 @@ fn restore_brings_a_deleted_case_back_and_keeps_the_later_audit_records() {
     assert_eq!(r["restored_to"], s.registry().display().to_string());
     assert!(r["elapsed_ms"].is_u64());
     assert_eq!(s.case_numbers(), ["2026-000010", "2026-000011"]);
+    // The backup catalogue survives too: the restored backup is still listed and drillable.
+    let list = s.json(&["backup", "list"]);
+    assert_eq!(list[0]["id"], id.as_str(), "{list}");
+    assert_eq!(list[0]["verified"], true);
 
     let after = s.events();
     let names: Vec<&str> = after.iter().map(|e| e["event"].as_str().unwrap()).collect();
@@ -307,6 +311,7 @@ fn restore_brings_a_deleted_case_back_and_keeps_the_later_audit_records() {
         .collect();
     assert_eq!(safety.len(), 1);
     integrity_ok(&s.registry());
+    assert_eq!(s.json(&["backup", "drill"])["ok"], true);
 }
 
 #[test]

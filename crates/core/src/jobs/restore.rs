@@ -17,7 +17,7 @@ use crate::archive::{self, Reader};
 use crate::audit::{self, Actor, AuditEvent, AuditFilter, AuditRecord, EventType, Outcome};
 use crate::crypto::KeyStore;
 use crate::progress::{Cancel, Progress};
-use crate::registry::{timestamp, Registry, SCHEMA_VERSION};
+use crate::registry::{backups, timestamp, Registry, SCHEMA_VERSION};
 use crate::{Error, Result};
 
 /// What `backup restore` did (the CLI's JSON).
@@ -176,11 +176,14 @@ pub fn restore(
     fs::create_dir_all(&safety_dir).map_err(|e| Error::io("created", &safety_dir, e))?;
     let stamp = time_stamp();
     let safety = safety_dir.join(format!("registry-{stamp}.sqlite3"));
-    let live_records = {
+    let (live_records, live_backups) = {
         let live = ctx.registry()?;
         progress.stage("safety_copy", 0, None);
         live.snapshot_with_progress(&safety, progress)?;
-        live.read(|db| audit::list(db, &AuditFilter::default()))?
+        (
+            live.read(|db| audit::list(db, &AuditFilter::default()))?,
+            live.read(backups::list)?,
+        )
     };
 
     // Carry forward what the live log recorded after the backup.
@@ -202,6 +205,13 @@ pub fn restore(
     restored.write(|tx| {
         for r in &to_carry {
             carry_forward(tx, r)?;
+        }
+        // The backup catalogue too: the backups made after this one (and this one itself,
+        // catalogued after its snapshot) stay known, so they can still be restored and pruned.
+        for b in &live_backups {
+            if backups::get(tx, &b.id)?.is_none() {
+                catalogue_again(tx, b)?;
+            }
         }
         Ok(())
     })?;
@@ -392,6 +402,43 @@ fn carry_forward(tx: &crate::registry::Tx<'_>, r: &AuditRecord) -> Result<()> {
     }
     let at = timestamp::parse(&r.time)?;
     audit::append_at(tx, &actor, &ev, at)?;
+    Ok(())
+}
+
+fn catalogue_again(tx: &crate::registry::Tx<'_>, b: &backups::Backup) -> Result<()> {
+    backups::begin(
+        tx,
+        &backups::NewBackup {
+            id: b.id.clone(),
+            station: b.station.clone(),
+            created_at: b.created_at,
+            cases: b.cases,
+            documents: b.documents,
+            audit_records: b.audit_records,
+            schema_version: b.schema_version,
+            key_id: b.key_id.clone(),
+        },
+    )?;
+    match b.state {
+        backups::BackupState::Complete => {
+            backups::complete(
+                tx,
+                &b.id,
+                b.size,
+                b.sha256.as_deref().unwrap_or_default(),
+                b.local_path.as_deref(),
+            )?;
+            if let Some(at) = b.verified_at {
+                backups::mark_verified(tx, &b.id, at)?;
+            }
+        }
+        backups::BackupState::Failed | backups::BackupState::Pending => {
+            backups::fail(tx, &b.id, b.detail.as_deref().unwrap_or("failed"))?;
+        }
+    }
+    if b.cloud_key.is_some() {
+        backups::set_cloud_key(tx, &b.id, b.cloud_key.as_deref())?;
+    }
     Ok(())
 }
 
