@@ -4,6 +4,7 @@
 
 mod commands;
 mod output;
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +62,28 @@ enum Command {
         command: commands::storage::StorageCommand,
     },
     // --- end feat/documents ---
+    // --- backup jobs (issue 6): init, keys, backup, check ---
+    /// Sets up this home as a new station: registry, master key, recovery file.
+    Init {
+        /// Read the recovery passphrase from the first line of standard input.
+        #[arg(long)]
+        passphrase_stdin: bool,
+        /// The station's name, e.g. Northgate.
+        #[arg(long, value_name = "NAME")]
+        station: Option<String>,
+    },
+    /// The station's master keys: recover them on a new workstation.
+    Keys {
+        #[command(subcommand)]
+        command: commands::station::KeysCommand,
+    },
+    /// Encrypted, verified backups: create, list, verify, restore, drill, prune.
+    Backup {
+        #[command(subcommand)]
+        command: commands::backup::BackupCommand,
+    },
+    /// Health of the station's backups, audit log and keys; exit 3 on a CRITICAL finding.
+    Check,
 }
 
 fn main() -> ExitCode {
@@ -75,6 +98,14 @@ fn main() -> ExitCode {
         Command::Doc { command } => commands::doc::run(&home, &out, command),
         Command::Hold { command } => commands::hold::run(&home, &out, command),
         Command::Storage { command } => commands::storage::run(&home, &out, command),
+        // --- backup jobs (issue 6) ---
+        Command::Init {
+            passphrase_stdin,
+            station,
+        } => commands::station::init(&home, &out, passphrase_stdin, station),
+        Command::Keys { command } => commands::station::keys(&home, &out, command),
+        Command::Backup { command } => commands::backup::run(&home, &out, command),
+        Command::Check => commands::check::run(&home, &out),
     });
     match result {
         Ok(code) => code,

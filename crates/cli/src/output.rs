@@ -9,6 +9,9 @@ use strongroom_core::Error;
 
 pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_VERIFY_FAILED: u8 = 4;
+// --- backup jobs (issue 6): usage refusals and CRITICAL health ---
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_CRITICAL: u8 = 3;
 
 pub struct Output {
     json: bool,
@@ -31,15 +34,29 @@ impl Output {
         }
     }
 
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
     /// Prints a problem found by a check (`storage test`) in the error shape; exit 1.
     pub fn problem(&self, code: &str, message: &str) -> ExitCode {
+        self.print_problem(code, message);
+        ExitCode::from(EXIT_FAILURE)
+    }
+
+    /// Refuses a command used wrongly (exit 2), in the error's usual shape.
+    pub fn usage(&self, code: &str, message: &str) -> ExitCode {
+        self.print_problem(code, message);
+        ExitCode::from(EXIT_USAGE)
+    }
+
+    fn print_problem(&self, code: &str, message: &str) {
         if self.json {
             let doc = serde_json::json!({ "error": { "code": code, "message": message } });
             eprintln!("{doc}");
         } else {
             eprintln!("error[{code}]: {message}");
         }
-        ExitCode::from(EXIT_FAILURE)
     }
 
     /// Prints an error in the contract's shape and returns the exit code it maps to.

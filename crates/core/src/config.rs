@@ -129,8 +129,25 @@ pub struct Settings {
     pub cloud: CloudSettings,
     pub aws: AwsSettings,
     pub azure: AzureSettings,
+    // --- backup schedule and monitoring (issue 6, backup jobs) ---
+    pub schedule: ScheduleSettings,
     #[serde(skip)]
     pub env_secrets: EnvSecrets,
+}
+
+/// When the daily backup is due: `check` reports BACKUP_MISSING when today's backup does not
+/// exist by `due_by_hour_utc` o'clock (UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleSettings {
+    /// Hour of the day (UTC, 0–23) by which today's backup must exist. Default 6.
+    pub due_by_hour_utc: u8,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        Self { due_by_hour_utc: 6 }
+    }
 }
 
 fn config_err(message: String) -> Error {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod jobs;
+pub mod monitor;
 pub mod paths;
 pub mod progress;
 pub mod registry;

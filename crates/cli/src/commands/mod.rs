@@ -8,3 +8,8 @@ pub mod doc;
 pub mod hold;
 pub mod progress;
 pub mod storage;
+// --- backup jobs (issue 6): init, keys, backup, check ---
+pub mod backup;
+pub mod check;
+pub mod passphrase;
+pub mod station;

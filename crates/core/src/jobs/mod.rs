@@ -14,3 +14,10 @@ pub mod holds;
 pub mod upload_queue;
 
 pub use upload_queue::RegistryJournal;
+// --- station, keys, backup, restore, drill, retention (issue 6, backup jobs) ---
+pub mod backup;
+pub mod drill;
+pub mod keys;
+pub mod restore;
+pub mod retention;
+pub mod station_init;
