@@ -333,7 +333,7 @@ fn an_upload_killed_midway_resumes_on_the_next_run() {
     ]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
-        r.stderr.contains("resumed:"),
+        r.stderr.contains(r#""stage":"resumed""#),
         "the rerun said nothing of resuming: {}",
         r.stderr
     );
@@ -342,7 +342,7 @@ fn an_upload_killed_midway_resumes_on_the_next_run() {
         started.elapsed(),
         r.stderr
             .lines()
-            .find(|l| l.starts_with("resumed:"))
+            .find(|l| l.contains(r#""stage":"resumed""#))
             .unwrap_or("")
     );
     let docs: Value = serde_json::from_str(&r.stdout).unwrap();

@@ -45,7 +45,7 @@ enum Command {
         #[command(subcommand)]
         command: commands::audit::AuditCommand,
     },
-    // --- documents, holds, storage (feat/documents) ---
+    // --- documents, holds, storage ---
     /// Case documents: upload to the documents store, download with the SHA-256 checked.
     Doc {
         #[command(subcommand)]
@@ -61,8 +61,7 @@ enum Command {
         #[command(subcommand)]
         command: commands::storage::StorageCommand,
     },
-    // --- end feat/documents ---
-    // --- backup jobs (issue 6): init, keys, backup, check ---
+    // --- station, keys, backups, health ---
     /// Sets up this home as a new station: registry, master key, recovery file.
     Init {
         /// Read the recovery passphrase from the first line of standard input.
@@ -94,11 +93,9 @@ fn main() -> ExitCode {
         Command::Info => commands::info::run(&home, &out),
         Command::Case { command } => commands::case::run(&home, &out, command),
         Command::Audit { command } => commands::audit::run(&home, &out, command),
-        // --- feat/documents ---
         Command::Doc { command } => commands::doc::run(&home, &out, command),
         Command::Hold { command } => commands::hold::run(&home, &out, command),
         Command::Storage { command } => commands::storage::run(&home, &out, command),
-        // --- backup jobs (issue 6) ---
         Command::Init {
             passphrase_stdin,
             station,

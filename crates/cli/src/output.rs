@@ -9,7 +9,7 @@ use strongroom_core::Error;
 
 pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_VERIFY_FAILED: u8 = 4;
-// --- backup jobs (issue 6): usage refusals and CRITICAL health ---
+// --- usage refusals and CRITICAL health ---
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_CRITICAL: u8 = 3;
 

@@ -129,7 +129,7 @@ pub struct Settings {
     pub cloud: CloudSettings,
     pub aws: AwsSettings,
     pub azure: AzureSettings,
-    // --- backup schedule and monitoring (issue 6, backup jobs) ---
+    // --- backup schedule and monitoring ---
     pub schedule: ScheduleSettings,
     #[serde(skip)]
     pub env_secrets: EnvSecrets,

@@ -56,7 +56,7 @@ pub enum Error {
     #[error("internal error: {0}")]
     Internal(String),
 
-    // --- registry, validation and audit (issue 3) ---
+    // --- registry, validation and audit ---
     /// The registry file was written by a newer Strongroom.
     #[error("the case registry was written by a newer version of Strongroom (schema {found}, this version understands up to {supported}); install the newer Strongroom to open it")]
     RegistryTooNew { found: i64, supported: i64 },
@@ -76,7 +76,7 @@ pub enum Error {
     /// `audit verify` found a record whose hash or chain link does not match.
     #[error("the audit log has been altered: record {first_bad} of {events} does not match the hash chain; keep this registry file as evidence and report it to your supervisor")]
     AuditChainBroken { events: u64, first_bad: u64 },
-    // ── storage (issue 5): object stores, their settings and credentials ──
+    // --- storage: object stores, their settings and credentials ---
     #[error("{store} cannot be reached ({detail}); check the network connection and the endpoint in the settings, then try again")]
     StoreUnreachable { store: String, detail: String },
 

@@ -10,8 +10,8 @@ use strongroom_core::progress::Cancel;
 use strongroom_core::registry::documents::Document;
 use strongroom_core::Result;
 
-use super::progress::StderrLines;
 use crate::output::Output;
+use crate::progress::StderrProgress;
 
 #[derive(Subcommand, Debug)]
 pub enum DocCommand {
@@ -45,7 +45,7 @@ fn line(d: &Document) -> String {
 
 pub fn run(home: &Home, out: &Output, command: DocCommand) -> Result<ExitCode> {
     let ctx = Context::open(home, "cli", std::env::var("STRONGROOM_OFFICER").ok())?;
-    let progress = StderrLines::new();
+    let progress = StderrProgress::new(out.is_json());
     match command {
         DocCommand::Add { case, files } => {
             let docs = jobs::documents::add(&ctx, &case, &files, &progress, &Cancel::new())?;

@@ -3,12 +3,11 @@ pub mod audit;
 pub mod case;
 pub mod info;
 pub mod registry;
-// --- documents, holds, storage (feat/documents) ---
+// --- documents, holds, storage ---
 pub mod doc;
 pub mod hold;
-pub mod progress;
 pub mod storage;
-// --- backup jobs (issue 6): init, keys, backup, check ---
+// --- station, keys, backups, health ---
 pub mod backup;
 pub mod check;
 pub mod passphrase;

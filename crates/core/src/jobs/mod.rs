@@ -8,13 +8,13 @@ mod lock;
 pub use context::{block_on, Context};
 pub use lock::JobLock;
 
-// --- Documents, upload queue and legal holds (feat/documents) ---
+// --- Documents, upload queue and legal holds ---
 pub mod documents;
 pub mod holds;
 pub mod upload_queue;
 
 pub use upload_queue::RegistryJournal;
-// --- station, keys, backup, restore, drill, retention (issue 6, backup jobs) ---
+// --- station, keys, backup, restore, drill, retention ---
 pub mod backup;
 pub mod drill;
 pub mod keys;
