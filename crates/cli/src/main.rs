@@ -83,6 +83,8 @@ enum Command {
     },
     /// Health of the station's backups, audit log and keys; exit 3 on a CRITICAL finding.
     Check,
+    /// The monthly storage cost estimate from the real sizes and the dated list prices.
+    Cost,
 }
 
 fn main() -> ExitCode {
@@ -103,6 +105,7 @@ fn main() -> ExitCode {
         Command::Keys { command } => commands::station::keys(&home, &out, command),
         Command::Backup { command } => commands::backup::run(&home, &out, command),
         Command::Check => commands::check::run(&home, &out),
+        Command::Cost => commands::cost::run(&home, &out),
     });
     match result {
         Ok(code) => code,

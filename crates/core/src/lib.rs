@@ -7,6 +7,7 @@
 pub mod archive;
 pub mod audit;
 pub mod config;
+pub mod cost;
 pub mod crypto;
 pub mod error;
 pub mod jobs;

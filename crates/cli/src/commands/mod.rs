@@ -10,5 +10,6 @@ pub mod storage;
 // --- station, keys, backups, health ---
 pub mod backup;
 pub mod check;
+pub mod cost;
 pub mod passphrase;
 pub mod station;
