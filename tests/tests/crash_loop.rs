@@ -214,7 +214,7 @@ fn kill_9_during_restore_leaves_the_old_or_the_new_registry() {
         "--reason",
         "crash test",
     ];
-    for delay_ms in [10u64, 40, 100, 250, 400, 600, 900, 1300] {
+    for delay_ms in [10u64, 40, 100, 250, 600, 1300, 2000, 2600, 3000, 3300] {
         // Back to the old state before each kill when a previous run completed the restore.
         if state(&s.registry(), marker) == new {
             s.json(&[
@@ -313,7 +313,7 @@ fn kill_9_during_a_cloud_backup_lists_only_complete_ones_and_the_next_run_upload
     s.add_bulk_cases();
 
     let mut killed = 0;
-    for delay_ms in [150u64, 400, 800, 1200, 1800, 2500] {
+    for delay_ms in [150u64, 800, 1800, 2800, 3300, 3800, 4300, 4800] {
         let (was_killed, took) =
             s.kill_after(&["backup", "create"], Duration::from_millis(delay_ms));
         if was_killed {
