@@ -242,6 +242,12 @@ fn kill_9_during_restore_leaves_the_old_or_the_new_registry() {
         } else {
             seen_old += 1;
         }
+        // A safety copy under safety/ is always complete (a partial one stays in tmp/).
+        if let Ok(dir) = std::fs::read_dir(s.st.home().join("safety")) {
+            for f in dir.flatten() {
+                integrity_ok(&f.path());
+            }
+        }
         let listed = s.listed_backups_are_good();
         assert!(listed.contains(&id), "the backup stays listed: {listed:?}");
         eprintln!(
