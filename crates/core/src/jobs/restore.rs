@@ -179,7 +179,12 @@ pub fn restore(
     let (live_records, live_backups) = {
         let live = ctx.registry()?;
         progress.stage("safety_copy", 0, None);
-        live.snapshot_with_progress(&safety, progress)?;
+        // Written under <home>/tmp first (cleaned by the next job if this one is killed), then
+        // renamed into place: a file under safety/ is always a complete copy.
+        let partial = ctx.home.tmp_dir().join(format!("safety-{stamp}.sqlite3"));
+        live.snapshot_with_progress(&partial, progress)?;
+        fs::rename(&partial, &safety).map_err(|e| Error::io("moved", &safety, e))?;
+        fsync_dir(&safety_dir);
         (
             live.read(|db| audit::list(db, &AuditFilter::default()))?,
             live.read(backups::list)?,
