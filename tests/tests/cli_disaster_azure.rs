@@ -112,9 +112,10 @@ fn the_disaster_on_azure_station_b_recovers_every_case_and_document() {
         st: Station::new(),
         env: env.clone(),
     };
-    // `storage prepare` needs an initialised home, and init writes the recovery file into the
-    // backups container: create the containers first through the core, as an administrator would.
-    make_containers(&env);
+    // init writes the recovery file into the backups container, so the destination is
+    // prepared first, on the still uninitialised home.
+    let prepared = a.json(&["storage", "prepare"]);
+    assert!(prepared["backups"].is_object(), "{prepared}");
     let r = a.run_with_stdin(
         &[
             "--json",
@@ -129,7 +130,7 @@ fn the_disaster_on_azure_station_b_recovers_every_case_and_document() {
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     let station = v["station"].as_str().unwrap().to_string();
     let _keys = Keys(station.clone());
-    // The CLI's prepare on the ready containers: idempotent, and it must not fail.
+    // Prepare again on the ready containers: idempotent, and it must not fail.
     a.json(&["storage", "prepare"]);
 
     let numbers = ["2026-000201", "2026-000202", "2026-000203"];
@@ -214,26 +215,4 @@ fn the_disaster_on_azure_station_b_recovers_every_case_and_document() {
     assert_eq!(r.code, 0, "{r:?}");
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["ok"], true, "{v}");
-}
-
-fn make_containers(env: &[(String, String)]) {
-    use strongroom_core::config::Settings;
-    use strongroom_core::paths::Home;
-    use strongroom_core::secrets::Keyring;
-    use strongroom_core::storage::{open_destinations, PrepareOptions};
-    let t = tempfile::tempdir().unwrap();
-    let home = Home::at(t.path());
-    let settings = Settings::load_with_env(&home, &|k| {
-        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    let d = open_destinations(&settings, &Keyring::for_station("test-prepare"), &home).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(d.backups.prepare(&PrepareOptions::for_backups(&settings)))
-        .unwrap();
-    rt.block_on(
-        d.documents
-            .prepare(&PrepareOptions::for_documents(&settings)),
-    )
-    .unwrap();
 }

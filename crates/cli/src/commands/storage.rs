@@ -64,7 +64,8 @@ fn test_text(label: &str, r: &TestReport) -> String {
 }
 
 pub fn run(home: &Home, out: &Output, command: StorageCommand) -> Result<ExitCode> {
-    let ctx = Context::open(home, "cli", std::env::var("STRONGROOM_OFFICER").ok())?;
+    // Works before `init` too: the backups destination must exist for init's recovery file.
+    let ctx = Context::open_for_setup(home, "cli", std::env::var("STRONGROOM_OFFICER").ok())?;
     let d = ctx.destinations()?;
     match command {
         StorageCommand::Prepare => {

@@ -35,6 +35,22 @@ impl Context {
         })
     }
 
+    /// The context for setting up a destination (`storage prepare`/`test`), which must work
+    /// before `init`: `init` writes the recovery file into the backups destination, so that
+    /// has to exist first. Before init the station is the stand-in `unregistered`, whose
+    /// keyring holds nothing: credentials then come from the environment.
+    pub fn open_for_setup(home: &Home, component: &str, officer: Option<String>) -> Result<Self> {
+        let station = Station::load_or_unregistered(home)?;
+        let settings = Settings::load(home)?;
+        Ok(Self {
+            home: home.clone(),
+            keyring: Keyring::for_station(&station.id),
+            actor: Actor::new(&station, component).with_officer(officer),
+            station,
+            settings,
+        })
+    }
+
     pub fn registry(&self) -> Result<Registry> {
         Registry::open_in(&self.home)
     }
