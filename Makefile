@@ -6,7 +6,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/strongroom/target
 CARGO ?= cargo
 
-.PHONY: run test deps-run deps-test ui build bindings package clean-cache
+.PHONY: run test deps-run deps-test ui build bindings clean-cache
 
 ## make run: build and open the desktop app (local registry, local folders, keys in the OS keyring)
 run: deps-run ui
@@ -32,11 +32,6 @@ build: ui
 ## make bindings: regenerate ui/src/bindings.ts from the Rust commands
 bindings:
 	STRONGROOM_WRITE_BINDINGS=1 $(CARGO) test -p strongroom-app --test bindings
-
-## make package: a .deb with the app and the CLI
-package: deps-run ui
-	$(CARGO) build --release -p strongroom-cli
-	cd ui && npx tauri build --bundles deb --config ../src-tauri/tauri.conf.json
 
 clean-cache:
 	rm -rf $(CARGO_TARGET_DIR)
