@@ -131,3 +131,104 @@ impl Run {
         Some(&self.stderr[start..end])
     }
 }
+
+/// A recovery passphrase that passes the policy, for tests that run `init`.
+pub const PASSPHRASE: &str = "Violet tractor umbrella 47 harbour lantern!";
+
+/// Runs a command with `input` on its stdin (e.g. a passphrase for `--passphrase-stdin`).
+pub fn run_with_stdin(mut cmd: Command, input: &str) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    Run::from(child.wait_with_output().expect("the binary ran"))
+}
+
+/// Removes a station's master keys from the OS keyring when dropped.
+pub struct Keys(pub String);
+
+impl Drop for Keys {
+    fn drop(&mut self) {
+        let _ = strongroom_core::crypto::KeyStore::for_station(&self.0).remove_all();
+    }
+}
+
+/// A station made by `strongroom init` with [`PASSPHRASE`] (and `env` for every run); its keys
+/// are removed from the keyring on drop.
+pub struct Initialised {
+    pub st: Station,
+    pub id: String,
+    pub env: Vec<(String, String)>,
+    _keys: Keys,
+}
+
+impl Initialised {
+    pub fn new(env: &[(&str, &str)]) -> Self {
+        let st = Station::new();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut cmd = st.command(&[
+            "--json",
+            "init",
+            "--passphrase-stdin",
+            "--station",
+            "Northgate",
+        ]);
+        cmd.envs(env.iter().cloned());
+        let r = run_with_stdin(cmd, &format!("{PASSPHRASE}\n"));
+        assert_eq!(r.code, 0, "init failed: {}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("init prints JSON");
+        let id = v["station"].as_str().expect("station id").to_string();
+        assert_eq!(v["key_id"].as_str().expect("key id").len(), 32, "{v}");
+        Self {
+            st,
+            _keys: Keys(id.clone()),
+            id,
+            env,
+        }
+    }
+
+    /// A home that acts as station `id` without running `init` here (its keys arrive through
+    /// `keys recover`); they are removed from the keyring on drop all the same.
+    pub fn recovered(st: Station, id: &str, env: Vec<(String, String)>) -> Self {
+        Self {
+            st,
+            id: id.to_string(),
+            env,
+            _keys: Keys(id.to_string()),
+        }
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = self.st.command(args);
+        cmd.envs(self.env.iter().cloned());
+        Run::from(cmd.output().expect("the binary runs"))
+    }
+
+    /// Runs with `--json` and parses stdout; panics unless it exits 0.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let r = self.run(&all);
+        assert_eq!(r.code, 0, "strongroom {args:?} failed: {}", r.stderr);
+        serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("stdout of {args:?} is not JSON ({e}): {}", r.stdout))
+    }
+
+    /// The live registry file of this station.
+    pub fn registry(&self) -> PathBuf {
+        self.st.home().join("registry.sqlite3")
+    }
+}

@@ -4,88 +4,25 @@
 //! retention and holds, monitoring (exit 3), the whole disaster on moto, and kill -9 during a
 //! backup.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 use strongroom_core::audit::Actor;
 use strongroom_core::crypto::KeyStore;
 use strongroom_core::registry::{cases, holds, Registry};
-use strongroom_tests::cli::{Run, Station};
+use strongroom_tests::cli::{run_with_stdin, Initialised, Run, Station, PASSPHRASE};
 use strongroom_tests::services;
 
-const PASSPHRASE: &str = "Violet tractor umbrella 47 harbour lantern!";
-
-/// Runs a command with `input` on stdin.
-fn run_with_stdin(mut cmd: Command, input: &str) -> Run {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    Run::from(child.wait_with_output().unwrap())
+/// What these tests ask of an initialised station beyond the shared support.
+trait StationChecks {
+    fn add_case(&self, number: &str, title: &str);
+    fn case_numbers(&self) -> Vec<String>;
+    fn events(&self) -> Vec<Value>;
 }
 
-/// A station initialised with [`PASSPHRASE`]; its keys are removed from the keyring on drop.
-struct Initialised {
-    st: Station,
-    id: String,
-    env: Vec<(String, String)>,
-}
-
-impl Drop for Initialised {
-    fn drop(&mut self) {
-        let _ = KeyStore::for_station(&self.id).remove_all();
-    }
-}
-
-impl Initialised {
-    fn new(env: &[(&str, &str)]) -> Self {
-        let st = Station::new();
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let mut cmd = st.command(&[
-            "--json",
-            "init",
-            "--passphrase-stdin",
-            "--station",
-            "Northgate",
-        ]);
-        cmd.envs(env.iter().cloned());
-        let r = run_with_stdin(cmd, &format!("{PASSPHRASE}\n"));
-        assert_eq!(r.code, 0, "init failed: {}", r.stderr);
-        let v: Value = serde_json::from_str(&r.stdout).unwrap();
-        let id = v["station"].as_str().unwrap().to_string();
-        assert_eq!(v["key_id"].as_str().unwrap().len(), 32, "{v}");
-        Self { st, id, env }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = self.st.command(args);
-        cmd.envs(self.env.iter().cloned());
-        Run::from(cmd.output().unwrap())
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let r = self.run(&all);
-        assert_eq!(r.code, 0, "strongroom {args:?} failed: {}", r.stderr);
-        serde_json::from_str(&r.stdout)
-            .unwrap_or_else(|e| panic!("stdout of {args:?} is not JSON ({e}): {}", r.stdout))
-    }
-
+impl StationChecks for Initialised {
     fn add_case(&self, number: &str, title: &str) {
         self.json(&["case", "add", "--number", number, "--title", title]);
     }
@@ -107,10 +44,6 @@ impl Initialised {
             .as_array()
             .unwrap()
             .clone()
-    }
-
-    fn registry(&self) -> PathBuf {
-        self.st.home().join("registry.sqlite3")
     }
 }
 
@@ -596,11 +529,7 @@ fn the_disaster_station_a_lost_station_b_recovers_everything_from_the_cloud() {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let b_home = Initialised {
-        st: b_st,
-        id: a.id.clone(),
-        env: env_owned,
-    };
+    let b_home = Initialised::recovered(b_st, &a.id, env_owned);
     // Wrong passphrase first.
     let mut cmd = b_home
         .st

@@ -1,40 +1,9 @@
 //! `strongroom cost` through the real binary on a local station: the estimate is made from the
 //! real sizes in the registry (the good backups `backup list` shows, the documents' total).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
-use strongroom_core::crypto::KeyStore;
-use strongroom_tests::cli::{Run, Station};
+use strongroom_tests::cli::{run_with_stdin, Keys, Run, Station, PASSPHRASE};
 use strongroom_tests::services;
-
-const PASSPHRASE: &str = "Violet tractor umbrella 47 harbour lantern!";
-
-fn run_with_stdin(mut cmd: Command, input: &str) -> Run {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    Run::from(child.wait_with_output().unwrap())
-}
-
-/// Removes the station's keys from the keyring on drop.
-struct Keys(String);
-
-impl Drop for Keys {
-    fn drop(&mut self) {
-        let _ = KeyStore::for_station(&self.0).remove_all();
-    }
-}
 
 fn json(st: &Station, args: &[&str]) -> Value {
     let mut all = vec!["--json"];

@@ -8,19 +8,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 use strongroom_core::crypto::KeyStore;
-use strongroom_tests::cli::{Run, Station};
+use strongroom_tests::cli::{Keys, Run, Station, PASSPHRASE};
 use strongroom_tests::services::{self, AZURITE_ACCOUNT, AZURITE_KEY};
-
-const PASSPHRASE: &str = "Violet tractor umbrella 47 harbour lantern!";
-
-/// Removes a station's keys from the keyring on drop.
-struct Keys(String);
-
-impl Drop for Keys {
-    fn drop(&mut self) {
-        let _ = KeyStore::for_station(&self.0).remove_all();
-    }
-}
 
 /// One home with the Azure settings in its environment.
 struct Home {

@@ -3,87 +3,26 @@
 //! old or the new state, only complete and verified backups are listed, temp files are cleaned by
 //! the next run, and the next run finishes what was interrupted.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use strongroom_core::audit::Actor;
-use strongroom_core::crypto::KeyStore;
 use strongroom_core::registry::{cases, Registry};
-use strongroom_tests::cli::{Run, Station};
+use strongroom_tests::cli::Initialised;
 use strongroom_tests::services;
 
-const PASSPHRASE: &str = "Violet tractor umbrella 47 harbour lantern!";
 const BULK: u64 = 3000;
 
-/// A station initialised with [`PASSPHRASE`]; its keys are removed from the keyring on drop.
-struct Initialised {
-    st: Station,
-    id: String,
-    env: Vec<(String, String)>,
+/// What the crash loops ask of an initialised station beyond the shared support.
+trait CrashStation {
+    fn add_bulk_cases(&self);
+    fn kill_after(&self, args: &[&str], delay: Duration) -> (bool, Duration);
+    fn tmp_entries(&self) -> usize;
+    fn listed_backups_are_good(&self) -> Vec<String>;
 }
 
-impl Drop for Initialised {
-    fn drop(&mut self) {
-        let _ = KeyStore::for_station(&self.id).remove_all();
-    }
-}
-
-impl Initialised {
-    fn new(env: &[(&str, &str)]) -> Self {
-        let st = Station::new();
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let mut cmd = st.command(&[
-            "--json",
-            "init",
-            "--passphrase-stdin",
-            "--station",
-            "Northgate",
-        ]);
-        cmd.envs(env.iter().cloned());
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary runs");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{PASSPHRASE}\n").as_bytes())
-            .unwrap();
-        let r = Run::from(child.wait_with_output().unwrap());
-        assert_eq!(r.code, 0, "init failed: {}", r.stderr);
-        let v: Value = serde_json::from_str(&r.stdout).unwrap();
-        let id = v["station"].as_str().unwrap().to_string();
-        Self { st, id, env }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = self.st.command(args);
-        cmd.envs(self.env.iter().cloned());
-        Run::from(cmd.output().unwrap())
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let r = self.run(&all);
-        assert_eq!(r.code, 0, "strongroom {args:?} failed: {}", r.stderr);
-        serde_json::from_str(&r.stdout)
-            .unwrap_or_else(|e| panic!("stdout of {args:?} is not JSON ({e}): {}", r.stdout))
-    }
-
-    fn registry(&self) -> PathBuf {
-        self.st.home().join("registry.sqlite3")
-    }
-
+impl CrashStation for Initialised {
     /// Adds [`BULK`] cases with incompressible descriptions (about 6 MB) straight to the registry.
     fn add_bulk_cases(&self) {
         use rand::RngCore;
