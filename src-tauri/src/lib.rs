@@ -13,13 +13,16 @@ pub use state::AppState;
 pub fn specta_builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .commands(collect_commands![
-            commands::app_info,
-            commands::check_workstation,
-            commands::cancel_job,
-            commands::list_cases,
-            commands::create_case,
-            commands::list_audit,
-            commands::verify_audit,
+            // shell
+            commands::shell::app_info,
+            commands::shell::check_workstation,
+            commands::shell::cancel_job,
+            // cases
+            commands::cases::list_cases,
+            commands::cases::create_case,
+            // audit
+            commands::audit::list_audit,
+            commands::audit::verify_audit,
         ])
         // Sizes and counts are u64 in Rust; they stay far below 2^53, so JS numbers are exact.
         .dangerously_cast_bigints_to_number()

@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use strongroom_core::audit::Actor;
@@ -8,11 +9,12 @@ use strongroom_core::station::Station;
 use strongroom_core::Result;
 
 /// What every command can reach: the station home, its registry connection (opened on first
-/// use: a `Registry` is not `Sync`, so it sits behind a mutex) and the running job's cancel flag.
+/// use: a `Registry` is not `Sync`, so it sits behind a mutex) and the running jobs' cancel flags
+/// by job id (a backup and several uploads may run at once; each is cancelled on its own).
 pub struct AppState {
     pub home: Home,
     registry: Mutex<Option<Registry>>,
-    running: Mutex<Option<Cancel>>,
+    running: Mutex<HashMap<String, Cancel>>,
 }
 
 impl AppState {
@@ -25,7 +27,7 @@ impl AppState {
         Self {
             home,
             registry: Mutex::new(None),
-            running: Mutex::new(None),
+            running: Mutex::new(HashMap::new()),
         }
     }
 
@@ -49,18 +51,24 @@ impl AppState {
         ))
     }
 
-    /// Registers a new job and returns its cancel flag; a running one is cancelled first
-    /// (the app runs one long job at a time).
-    pub fn start_job(&self) -> Cancel {
+    /// Registers job `id` and returns its cancel flag; a job still running under the same id
+    /// is cancelled first (starting it again means the officer wants the new one).
+    pub fn start_job(&self, id: &str) -> Cancel {
         let cancel = Cancel::new();
-        if let Some(old) = relock(&self.running).replace(cancel.clone()) {
+        if let Some(old) = relock(&self.running).insert(id.to_owned(), cancel.clone()) {
             old.cancel();
         }
         cancel
     }
 
-    pub fn cancel_running(&self) -> bool {
-        match relock(&self.running).take() {
+    /// Forgets job `id` once it has ended.
+    pub fn finish_job(&self, id: &str) {
+        relock(&self.running).remove(id);
+    }
+
+    /// Cancels job `id`; false when no such job runs.
+    pub fn cancel_job(&self, id: &str) -> bool {
+        match relock(&self.running).remove(id) {
             Some(c) => {
                 c.cancel();
                 true

@@ -9,8 +9,8 @@ export const commands = {
 	appInfo: () => typedError<AppInfo, PublicError>(__TAURI_INVOKE("app_info")),
 	/**  Checks that this workstation can hold backups; progress streams through `on_progress`. */
 	checkWorkstation: (onProgress: Channel<ProgressEvent>) => typedError<WorkstationReport, PublicError>(__TAURI_INVOKE("check_workstation", { onProgress })),
-	/**  Cancels the running job, if any; returns whether there was one. */
-	cancelJob: () => __TAURI_INVOKE<boolean>("cancel_job"),
+	/**  Cancels the running job with this id, if any; returns whether there was one. */
+	cancelJob: (job: string) => __TAURI_INVOKE<boolean>("cancel_job", { job }),
 	/**  Cases matching the filter (full-text query, status), newest first, one page. */
 	listCases: (filter: CaseFilter) => typedError<Case[], PublicError>(__TAURI_INVOKE("list_cases", { filter })),
 	/**  Creates a case after validation; a rejected field comes back in `PublicError.field`. */
