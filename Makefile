@@ -6,7 +6,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/strongroom/target
 CARGO ?= cargo
 
-.PHONY: run test deps-run deps-test ui build bindings clean-cache
+.PHONY: run test bench deps-run deps-test deps-bench ui build bindings clean-cache
 
 ## make run: build and open the desktop app (local registry, local folders, keys in the OS keyring)
 run: deps-run ui
@@ -16,6 +16,13 @@ run: deps-run ui
 ## make test: start moto, Azurite, a keyring and Xvfb on loopback, then run every suite
 test: deps-test ui
 	keyctl session - dbus-run-session -- bash scripts/with-services.sh bash scripts/test-all.sh
+
+## make bench: release-build benchmarks beside the peers, in the same run (see README, Performance)
+bench: deps-bench
+	$(CARGO) bench -p strongroom-core --bench archive --bench transfer
+
+deps-bench:
+	bash scripts/install-deps.sh bench
 
 deps-run:
 	bash scripts/install-deps.sh run

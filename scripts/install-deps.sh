@@ -2,6 +2,7 @@
 # Installs what Strongroom needs on a Debian 12 / Ubuntu machine, only when missing (idempotent).
 #   install-deps.sh run    what `make run` needs: the Rust toolchain's C libraries and the UI packages
 #   install-deps.sh test   plus the test services: moto, Azurite, gnome-keyring, Xvfb, tauri-driver
+#   install-deps.sh bench  plus the peers the benchmarks compare with: the aws CLI, rclone, zstd, openssl
 set -euo pipefail
 what=${1:-run}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +11,10 @@ mkdir -p "$cache"
 
 apt_pkgs=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libxdo-dev
           libdbus-1-dev gnome-keyring dbus dbus-x11 libsecret-1-0 keyutils nodejs npm python3-venv)
-if [ "$what" = test ]; then
+if [ "$what" = bench ]; then
+  apt_pkgs+=(rclone zstd openssl)
+fi
+if [ "$what" = test ] || [ "$what" = bench ]; then
   apt_pkgs+=(xvfb xauth webkit2gtk-driver imagemagick x11-apps xdotool python3-gi gir1.2-gtk-3.0
              libsecret-tools curl)
 fi
@@ -40,7 +44,7 @@ if [ ! -d "$root/ui/node_modules" ] || [ "$root/ui/package-lock.json" -nt "$root
   (cd "$root/ui" && npm ci --no-audit --no-fund)
 fi
 
-[ "$what" = test ] || exit 0
+[ "$what" != run ] || exit 0
 
 # Azurite (blob only), from its own committed lock file.
 if [ ! -x "$root/tests/services/node_modules/.bin/azurite-blob" ] || [ "$root/tests/services/package-lock.json" -nt "$root/tests/services/node_modules/.package-lock.json" ]; then
@@ -57,4 +61,10 @@ fi
 # tauri-driver, pinned to the 2.x line.
 if ! command -v tauri-driver >/dev/null || ! tauri-driver --version 2>/dev/null | grep -q ' 2\.'; then
   cargo install tauri-driver --locked --version '^2'
+fi
+
+# The aws CLI (a benchmark peer), from PyPI into a venv of its own (it pins botocore).
+if [ "$what" = bench ] && [ ! -x "$cache/awscli/bin/aws" ]; then
+  python3 -m venv "$cache/awscli"
+  "$cache/awscli/bin/pip" install -q awscli
 fi

@@ -16,6 +16,9 @@
 //! backup_bucket = "agency-backups"
 //! documents_bucket = "agency-documents"
 //! access_key_id = "AKIA…"                   # not a secret; the secret key is in the keyring
+//! # or, instead of a key: the standard AWS chain (profile incl. SSO, web identity, instance role)
+//! profile = "records"                       # AWS_PROFILE; implies credentials = "chain"
+//! credentials = "chain"                     # keys (default) | chain
 //! sse = "aws:kms"                           # AES256 (default) | aws:kms
 //! kms_key_id = "arn:aws:kms:…"
 //!
@@ -24,6 +27,10 @@
 //! blob_endpoint = "https://agencystore.blob.core.windows.net"  # optional
 //! backup_container = "backups"
 //! documents_container = "documents"
+//! # or, instead of a key, SAS or connection string: Microsoft Entra ID
+//! tenant_id = "…"                           # AZURE_TENANT_ID
+//! client_id = "…"                           # AZURE_CLIENT_ID; secret in the keyring or AZURE_CLIENT_SECRET
+//! credentials = "entra_id"                  # shared_key (default) | entra_id
 //! ```
 
 use std::path::Path;
@@ -43,6 +50,29 @@ pub mod secret_names {
     pub const AZURE_STORAGE_ACCOUNT_KEY: &str = "azure_storage_account_key";
     pub const AZURE_STORAGE_CONNECTION_STRING: &str = "azure_storage_connection_string";
     pub const AZURE_STORAGE_SAS_TOKEN: &str = "azure_storage_sas_token";
+    pub const AZURE_CLIENT_SECRET: &str = "azure_client_secret";
+}
+
+/// Where the S3 credentials come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AwsCredentials {
+    /// An access key id (settings) and its secret (keyring or environment).
+    Keys,
+    /// The standard AWS chain: environment, profile (incl. SSO and credential_process), web
+    /// identity, ECS and instance roles.
+    Chain,
+}
+
+/// How Azure requests are authorized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AzureCredentials {
+    /// The account key, a connection string or a SAS token.
+    SharedKey,
+    /// Microsoft Entra ID: a service principal (tenant, client id, client secret) or, without a
+    /// client secret, the machine's managed identity.
+    EntraId,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +131,21 @@ pub struct AwsSettings {
     pub kms_key_id: Option<String>,
     pub part_size_mib: Option<u64>,
     pub concurrency: Option<usize>,
+    /// A named profile of the AWS config files (AWS_PROFILE); implies the standard chain.
+    pub profile: Option<String>,
+    /// `keys` or `chain`; unset: `chain` when a profile is named, else `keys`.
+    pub credentials: Option<AwsCredentials>,
+}
+
+impl AwsSettings {
+    /// The credential source in use.
+    pub fn credential_source(&self) -> AwsCredentials {
+        match (self.credentials, &self.profile) {
+            (Some(c), _) => c,
+            (None, Some(_)) if self.access_key_id.is_none() => AwsCredentials::Chain,
+            _ => AwsCredentials::Keys,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +157,25 @@ pub struct AzureSettings {
     pub documents_container: Option<String>,
     pub part_size_mib: Option<u64>,
     pub concurrency: Option<usize>,
+    /// Entra ID tenant (AZURE_TENANT_ID).
+    pub tenant_id: Option<String>,
+    /// Entra ID application or user-assigned identity (AZURE_CLIENT_ID).
+    pub client_id: Option<String>,
+    /// `shared_key` or `entra_id`; unset: `entra_id` when a tenant and client id are given.
+    pub credentials: Option<AzureCredentials>,
+}
+
+impl AzureSettings {
+    /// The credential source in use.
+    pub fn credential_source(&self) -> AzureCredentials {
+        match self.credentials {
+            Some(c) => c,
+            None if self.tenant_id.is_some() && self.client_id.is_some() => {
+                AzureCredentials::EntraId
+            }
+            None => AzureCredentials::SharedKey,
+        }
+    }
 }
 
 /// Secrets given in the environment; never serialized.
@@ -121,6 +185,7 @@ pub struct EnvSecrets {
     pub azure_storage_account_key: Option<Sensitive<String>>,
     pub azure_storage_connection_string: Option<Sensitive<String>>,
     pub azure_storage_sas_token: Option<Sensitive<String>>,
+    pub azure_client_secret: Option<Sensitive<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,7 +220,7 @@ fn config_err(message: String) -> Error {
 }
 
 /// Names people might try to put in the file that belong in the keyring.
-const SECRET_KEYS: [&str; 8] = [
+const SECRET_KEYS: [&str; 10] = [
     "secret_access_key",
     "aws_secret_access_key",
     "account_key",
@@ -164,6 +229,8 @@ const SECRET_KEYS: [&str; 8] = [
     "azure_storage_connection_string",
     "sas_token",
     "azure_storage_sas_token",
+    "client_secret",
+    "azure_client_secret",
 ];
 
 impl Settings {
@@ -264,6 +331,9 @@ impl Settings {
         set(&mut self.aws.backup_bucket, "AWS_S3_BACKUP_BUCKET");
         set(&mut self.aws.documents_bucket, "AWS_S3_DOCUMENTS_BUCKET");
         set(&mut self.aws.access_key_id, "AWS_ACCESS_KEY_ID");
+        set(&mut self.aws.profile, "AWS_PROFILE");
+        set(&mut self.azure.tenant_id, "AZURE_TENANT_ID");
+        set(&mut self.azure.client_id, "AZURE_CLIENT_ID");
         set(&mut self.azure.account_name, "AZURE_STORAGE_ACCOUNT_NAME");
         set(&mut self.azure.blob_endpoint, "AZURE_STORAGE_BLOB_ENDPOINT");
         set(&mut self.azure.backup_container, "AZURE_BACKUP_CONTAINER");
@@ -277,6 +347,7 @@ impl Settings {
             azure_storage_account_key: secret("AZURE_STORAGE_ACCOUNT_KEY"),
             azure_storage_connection_string: secret("AZURE_STORAGE_CONNECTION_STRING"),
             azure_storage_sas_token: secret("AZURE_STORAGE_SAS_TOKEN"),
+            azure_client_secret: secret("AZURE_CLIENT_SECRET"),
         };
         Ok(())
     }
@@ -339,6 +410,7 @@ impl Settings {
                 &self.env_secrets.azure_storage_connection_string
             }
             secret_names::AZURE_STORAGE_SAS_TOKEN => &self.env_secrets.azure_storage_sas_token,
+            secret_names::AZURE_CLIENT_SECRET => &self.env_secrets.azure_client_secret,
             _ => &None,
         };
         if let Some(v) = from_env {

@@ -8,13 +8,34 @@ use strongroom_core::secrets::Sensitive;
 use strongroom_core::{Error, Result};
 
 pub fn read(from_stdin: bool, prompt: &str) -> Result<Sensitive<String>> {
+    read_hidden(from_stdin, prompt, || {
+        Error::Invalid {
+        code: "passphrase_required",
+        field: "passphrase",
+        message: "the recovery passphrase is needed: type it on a terminal, or pipe it in with --passphrase-stdin".into(),
+    }
+    })
+}
+
+/// A cloud secret, the same way: stdin with `--stdin`, else typed with echo off.
+pub fn read_secret(from_stdin: bool, name: &str) -> Result<Sensitive<String>> {
+    read_hidden(from_stdin, name, || Error::Invalid {
+        code: "secret_required",
+        field: "value",
+        message: format!(
+            "the value of {name} is needed: type it on a terminal, or pipe it in with --stdin"
+        ),
+    })
+}
+
+fn read_hidden(
+    from_stdin: bool,
+    prompt: &str,
+    missing: impl FnOnce() -> Error,
+) -> Result<Sensitive<String>> {
     let stdin = std::io::stdin();
     if !from_stdin && !stdin.is_terminal() {
-        return Err(Error::Invalid {
-            code: "passphrase_required",
-            field: "passphrase",
-            message: "the recovery passphrase is needed: type it on a terminal, or pipe it in with --passphrase-stdin".into(),
-        });
+        return Err(missing());
     }
     let echo_off = !from_stdin && set_echo(false);
     if !from_stdin {

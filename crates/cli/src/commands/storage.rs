@@ -4,11 +4,12 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde::Serialize;
-use strongroom_core::jobs::{block_on, Context};
+use strongroom_core::jobs::{block_on, credentials, Context};
 use strongroom_core::paths::Home;
 use strongroom_core::storage::{PrepareOptions, PrepareReport, TestReport};
 use strongroom_core::Result;
 
+use super::passphrase;
 use crate::output::Output;
 
 #[derive(Subcommand, Debug)]
@@ -17,6 +18,26 @@ pub enum StorageCommand {
     Prepare,
     /// Checks the destinations: what works, and exactly what is wrong (exit 1 on a failure).
     Test,
+    /// Cloud secrets in the OS keyring (never in a file): set, delete, list.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretCommand {
+    /// Stores a secret (e.g. aws_secret_access_key) in the OS keyring; the value is read from
+    /// stdin with --stdin, or typed with echo off. Never from an argument.
+    Set {
+        name: String,
+        #[arg(long)]
+        stdin: bool,
+    },
+    /// Removes a secret from the OS keyring.
+    Delete { name: String },
+    /// Which secrets are stored (never their values) and which the environment overrides.
+    List,
 }
 
 #[derive(Serialize)]
@@ -63,12 +84,57 @@ fn test_text(label: &str, r: &TestReport) -> String {
     lines.join("\n")
 }
 
+fn secret(home: &Home, out: &Output, command: SecretCommand) -> Result<ExitCode> {
+    let ctx = Context::open(home, "cli", std::env::var("STRONGROOM_OFFICER").ok())?;
+    let (name, action) = match &command {
+        SecretCommand::Set { name, stdin } => {
+            let value = passphrase::read_secret(*stdin, name)?;
+            credentials::set(&ctx, name, &value)?;
+            (name.clone(), "stored in the OS keyring")
+        }
+        SecretCommand::Delete { name } => {
+            credentials::delete(&ctx, name)?;
+            (name.clone(), "removed from the OS keyring")
+        }
+        SecretCommand::List => {
+            let all = credentials::status(&ctx)?;
+            out.result(&all, || {
+                all.iter()
+                    .map(|s| {
+                        format!(
+                            "{:<34} {}{}",
+                            s.name,
+                            if s.stored { "stored" } else { "not stored" },
+                            if s.from_environment {
+                                " (the environment overrides it)"
+                            } else {
+                                ""
+                            }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let r = serde_json::json!({ "name": name, "action": action });
+    out.result(&r, || format!("{name}: {action}"));
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(home: &Home, out: &Output, command: StorageCommand) -> Result<ExitCode> {
-    // Works before `init` too: the backups destination must exist for init's recovery file.
-    let ctx = Context::open_for_setup(home, "cli", std::env::var("STRONGROOM_OFFICER").ok())?;
-    let d = ctx.destinations()?;
+    // Prepare and test work before `init` too: the backups destination must exist for init's
+    // recovery file.
+    let setup = || -> Result<_> {
+        let ctx = Context::open_for_setup(home, "cli", std::env::var("STRONGROOM_OFFICER").ok())?;
+        let d = ctx.destinations()?;
+        Ok((ctx, d))
+    };
     match command {
+        StorageCommand::Secret { command } => secret(home, out, command),
         StorageCommand::Prepare => {
+            let (ctx, d) = setup()?;
             let docs_opts = PrepareOptions::for_documents(&ctx.settings);
             let backup_opts = PrepareOptions::for_backups(&ctx.settings);
             let r = block_on(async {
@@ -86,6 +152,7 @@ pub fn run(home: &Home, out: &Output, command: StorageCommand) -> Result<ExitCod
             Ok(ExitCode::SUCCESS)
         }
         StorageCommand::Test => {
+            let (_ctx, d) = setup()?;
             let (documents, backups) =
                 block_on(async { (d.documents.test().await, d.backups.test().await) })?;
             let r = Tested {

@@ -9,6 +9,7 @@ pub use context::{block_on, Context};
 pub use lock::JobLock;
 
 // --- Documents, upload queue and legal holds ---
+pub mod credentials;
 pub mod documents;
 pub mod holds;
 pub mod upload_queue;

@@ -1,5 +1,6 @@
-//! Azure Blob Storage through `azure_storage_blob` 1.x, authorized with a SAS token or the
-//! account key (our own SharedKey signing policy, see `azure_auth.rs`).
+//! Azure Blob Storage through `azure_storage_blob` 1.x, authorized with a SAS token, the
+//! account key (our own SharedKey signing policy, see `azure_auth.rs`) or a Microsoft Entra ID
+//! token (`azure_identity`: a service principal, or the machine's managed identity).
 //!
 //! Large files are staged as blocks in parallel and committed at the end; the block ids are
 //! recorded in the upload journal, so an interrupted put continues (checked against the
@@ -18,7 +19,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::{ClientOptions, Etag, NoFormat, RequestContent, RetryOptions, Url};
+use azure_identity::{
+    ClientSecretCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
+    UserAssignedId,
+};
 use azure_storage_blob::models::{
     AccessTier, ArchiveStatus, BlobClientDownloadOptions, BlobClientGetPropertiesResultHeaders,
     BlobClientSetTierOptions, BlobContainerClientListBlobsOptions,
@@ -43,7 +49,7 @@ use super::{
     PutOutcome, RestoreSpeed, RestoreStatus, TestReport, Tier, DEFAULT_CONCURRENCY,
     DEFAULT_PART_SIZE,
 };
-use crate::config::{secret_names, Settings};
+use crate::config::{secret_names, AzureCredentials, Settings};
 use crate::progress::{Cancel, Progress};
 use crate::secrets::{Keyring, Sensitive};
 use crate::{Error, Result};
@@ -55,6 +61,8 @@ pub enum AzureAuth {
     AccountKey(Sensitive<String>),
     /// A SAS token (the query string, with or without the leading `?`).
     Sas(Sensitive<String>),
+    /// Microsoft Entra ID tokens (https endpoints only).
+    EntraId(Arc<dyn TokenCredential>),
     /// Nothing was configured: every call answers `credentials_missing`.
     Missing,
 }
@@ -75,6 +83,14 @@ pub struct AzureStoreConfig {
 }
 
 impl AzureStoreConfig {
+    /// The token credential handed to the SDK's clients (Entra ID only).
+    fn token_credential(&self) -> Option<Arc<dyn TokenCredential>> {
+        match &self.auth {
+            AzureAuth::EntraId(c) => Some(c.clone()),
+            _ => None,
+        }
+    }
+
     pub fn new(endpoint: &str, account: &str, container: &str, auth: AzureAuth) -> Self {
         Self {
             account: account.to_string(),
@@ -113,6 +129,9 @@ impl AzureStoreConfig {
                 auth = AzureAuth::Sas(s);
             }
         }
+        if az.credential_source() == AzureCredentials::EntraId {
+            auth = AzureAuth::EntraId(entra_credential(settings, keyring)?);
+        }
         if matches!(auth, AzureAuth::Missing) {
             if let Some(k) = settings.secret(keyring, secret_names::AZURE_STORAGE_ACCOUNT_KEY)? {
                 auth = AzureAuth::AccountKey(k);
@@ -136,6 +155,39 @@ impl AzureStoreConfig {
             c.concurrency = n.clamp(1, 32);
         }
         Ok(c)
+    }
+}
+
+/// The Entra ID credential of the settings: a service principal when a client secret is
+/// given (keyring or AZURE_CLIENT_SECRET), else the managed identity (user-assigned when a
+/// client id is given).
+fn entra_credential(settings: &Settings, keyring: &Keyring) -> Result<Arc<dyn TokenCredential>> {
+    let az = &settings.azure;
+    let invalid = |e: azure_core::Error| Error::Config {
+        message: format!(
+            "the Entra ID settings (azure.tenant_id, azure.client_id) cannot be used: {e}"
+        ),
+    };
+    let secret = settings.secret(keyring, secret_names::AZURE_CLIENT_SECRET)?;
+    match (&az.tenant_id, &az.client_id, secret) {
+        (Some(tenant), Some(client), Some(secret)) => {
+            let cred = ClientSecretCredential::new(
+                tenant,
+                client.clone(),
+                Secret::new(secret.expose().clone()),
+                None,
+            )
+            .map_err(invalid)?;
+            Ok(cred)
+        }
+        (_, client, _) => {
+            let cred = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                user_assigned_id: client.clone().map(UserAssignedId::ClientId),
+                ..Default::default()
+            }))
+            .map_err(invalid)?;
+            Ok(cred)
+        }
     }
 }
 
@@ -205,10 +257,18 @@ impl AzureStore {
                 .per_try_policies
                 .push(Arc::new(SharedKeyPolicy::new(&cfg.account, key)?));
         }
+        if matches!(cfg.auth, AzureAuth::EntraId(_)) && !cfg.endpoint.starts_with("https://") {
+            return Err(Error::Config {
+                message: format!(
+                    "Entra ID tokens are only sent over https, and the Azure endpoint is {}",
+                    cfg.endpoint
+                ),
+            });
+        }
         let container_url = Self::url_for(&cfg, &[])?;
         let container = BlobContainerClient::new(
             container_url.clone(),
-            None,
+            cfg.token_credential(),
             Some(BlobContainerClientOptions {
                 client_options: options.clone(),
                 ..Default::default()
@@ -260,7 +320,7 @@ impl AzureStore {
         let url = Self::url_for(&self.cfg, &key.split('/').collect::<Vec<_>>())?;
         BlobClient::new(
             url,
-            None,
+            self.cfg.token_credential(),
             Some(BlobClientOptions {
                 client_options: self.options.clone(),
                 ..Default::default()
@@ -277,7 +337,7 @@ impl AzureStore {
         match self.cfg.auth {
             AzureAuth::Missing => Err(Error::CredentialsMissing {
                 provider: "Azure Blob",
-                what: "account key, connection string or SAS token (AZURE_STORAGE_ACCOUNT_KEY, AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN)",
+                what: "account key, connection string, SAS token or Entra ID (AZURE_STORAGE_ACCOUNT_KEY, AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN, AZURE_TENANT_ID + AZURE_CLIENT_ID)",
             }),
             _ => Ok(()),
         }
@@ -1090,6 +1150,80 @@ mod tests {
             access_tier(Tier::DeepArchive).unwrap_err().code(),
             "unsupported"
         );
+    }
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        let t = tempfile::tempdir().unwrap();
+        let home = crate::paths::Home::at(t.path());
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::load_with_env(&home, &|k| map.get(k).cloned()).unwrap()
+    }
+
+    const ENTRA: [(&str, &str); 6] = [
+        ("BACKUP_CLOUD_STORAGE_ENABLED", "true"),
+        ("BACKUP_CLOUD_PROVIDER", "azure"),
+        ("AZURE_STORAGE_ACCOUNT_NAME", "agencystore"),
+        ("AZURE_BACKUP_CONTAINER", "backups"),
+        ("AZURE_DOCUMENTS_CONTAINER", "documents"),
+        ("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000001"),
+    ];
+
+    #[test]
+    fn entra_id_with_a_client_secret_is_a_service_principal() {
+        let mut env = ENTRA.to_vec();
+        env.push(("AZURE_CLIENT_ID", "00000000-0000-0000-0000-000000000002"));
+        env.push(("AZURE_CLIENT_SECRET", "canary-entra-secret"));
+        let s = settings(&env);
+        assert_eq!(s.azure.credential_source(), AzureCredentials::EntraId);
+        let cfg = AzureStoreConfig::from_settings(&s, &Keyring::for_station("unused")).unwrap();
+        let AzureAuth::EntraId(cred) = &cfg.auth else {
+            panic!("not Entra ID: {:?}", cfg.auth);
+        };
+        assert!(
+            format!("{cred:?}").contains("ClientSecretCredential"),
+            "{cred:?}"
+        );
+        assert_eq!(cfg.endpoint, "https://agencystore.blob.core.windows.net");
+        let store = AzureStore::new(AzureStoreConfig {
+            container: "backups".into(),
+            ..cfg
+        })
+        .unwrap();
+        assert!(store.need_credentials().is_ok());
+        assert!(!format!("{store:?}").contains("canary"));
+    }
+
+    #[test]
+    fn entra_id_without_a_secret_is_the_managed_identity_and_needs_https() {
+        let mut env = ENTRA.to_vec();
+        env.push(("AZURE_CLIENT_ID", "00000000-0000-0000-0000-000000000002"));
+        env.push((
+            "AZURE_STORAGE_BLOB_ENDPOINT",
+            "http://127.0.0.1:10000/agencystore",
+        ));
+        let s = settings(&env);
+        let cfg = AzureStoreConfig::from_settings(&s, &Keyring::for_station("unused")).unwrap();
+        let AzureAuth::EntraId(cred) = &cfg.auth else {
+            panic!("not Entra ID: {:?}", cfg.auth);
+        };
+        assert!(
+            format!("{cred:?}").contains("ManagedIdentityCredential"),
+            "{cred:?}"
+        );
+        let e = AzureStore::new(cfg).unwrap_err();
+        assert_eq!(e.code(), "config_invalid");
+        assert!(e.to_string().contains("https"), "{e}");
+    }
+
+    #[test]
+    fn a_tenant_alone_does_not_switch_to_entra_id() {
+        let s = settings(&ENTRA);
+        assert_eq!(s.azure.credential_source(), AzureCredentials::SharedKey);
+        let cfg = AzureStoreConfig::from_settings(&s, &Keyring::for_station("unused")).unwrap();
+        assert!(matches!(cfg.auth, AzureAuth::Missing), "{:?}", cfg.auth);
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub use key::validate_key;
 pub use local::LocalStore;
 pub use memory::MemoryStore;
 pub use retry::RetryPolicy;
-pub use s3::{S3Store, S3StoreConfig, ServerSideEncryption};
+pub use s3::{CredentialChain, S3Store, S3StoreConfig, ServerSideEncryption};
 
 use crate::config::{CloudProvider, Settings};
 use crate::paths::Home;

@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
@@ -35,7 +37,7 @@ use super::{
     PutOutcome, RestoreSpeed, RestoreStatus, TestReport, Tier, DEFAULT_CONCURRENCY,
     DEFAULT_PART_SIZE,
 };
-use crate::config::{secret_names, Settings};
+use crate::config::{secret_names, AwsCredentials, Settings};
 use crate::progress::{Cancel, Progress};
 use crate::secrets::{Keyring, Sensitive};
 use crate::{Error, Result};
@@ -61,6 +63,8 @@ pub struct S3StoreConfig {
     pub endpoint: Option<String>,
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<Sensitive<String>>,
+    /// Use the standard AWS credential chain (with this profile, when named) instead of a key.
+    pub credential_chain: Option<CredentialChain>,
     pub sse: ServerSideEncryption,
     pub part_size: u64,
     pub concurrency: usize,
@@ -78,6 +82,7 @@ impl S3StoreConfig {
             endpoint: endpoint.map(str::to_string),
             access_key_id: None,
             secret_access_key: None,
+            credential_chain: None,
             sse: ServerSideEncryption::Aes256,
             part_size: DEFAULT_PART_SIZE,
             concurrency: DEFAULT_CONCURRENCY,
@@ -100,8 +105,18 @@ impl S3StoreConfig {
             aws.region.as_deref().unwrap_or("us-east-1"),
             aws.endpoint_url.as_deref(),
         );
-        c.access_key_id = aws.access_key_id.clone();
-        c.secret_access_key = settings.secret(keyring, secret_names::AWS_SECRET_ACCESS_KEY)?;
+        match aws.credential_source() {
+            AwsCredentials::Keys => {
+                c.access_key_id = aws.access_key_id.clone();
+                c.secret_access_key =
+                    settings.secret(keyring, secret_names::AWS_SECRET_ACCESS_KEY)?;
+            }
+            AwsCredentials::Chain => {
+                c.credential_chain = Some(CredentialChain {
+                    profile: aws.profile.clone(),
+                })
+            }
+        }
         c.sse = match aws.sse.as_deref() {
             Some("aws:kms") => ServerSideEncryption::Kms {
                 key_id: aws.kms_key_id.clone(),
@@ -119,11 +134,90 @@ impl S3StoreConfig {
     }
 }
 
+/// The standard AWS credential chain: environment, the named (or default) profile of the AWS
+/// config files (incl. SSO and credential_process), web identity, ECS and instance roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialChain {
+    pub profile: Option<String>,
+}
+
+/// What a credential chain that found nothing is told to look for.
+const CHAIN_FOUND_NOTHING: &str = "credentials: the standard AWS chain found none (check AWS_PROFILE and the profile's keys, or sign in again with `aws sso login`)";
+
+/// [`CredentialChain`] as a credentials provider, built on first use (its builder is async and
+/// stores are made in sync code).
+#[derive(Debug)]
+struct LazyChain {
+    chain: CredentialChain,
+    region: String,
+    provider:
+        tokio::sync::OnceCell<aws_config::default_provider::credentials::DefaultCredentialsChain>,
+}
+
+impl ProvideCredentials for LazyChain {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            let provider = self
+                .provider
+                .get_or_init(|| async {
+                    let mut b = aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+                        .region(Region::new(self.region.clone()));
+                    if let Some(p) = &self.chain.profile {
+                        b = b.profile_name(p);
+                    }
+                    b.build().await
+                })
+                .await;
+            provider.provide_credentials().await
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct S3Store {
     client: Client,
     cfg: Arc<S3StoreConfig>,
-    credentials: bool,
+    credentials: Credentialed,
+}
+
+/// How this store signs its requests.
+#[derive(Clone, Debug)]
+enum Credentialed {
+    Key,
+    /// The provider the client signs with, kept to resolve it in `test`.
+    Chain(SharedCredentialsProvider),
+    Missing,
+}
+
+/// Whether an SDK error is a credentials provider that found no credentials.
+fn no_credentials<E: std::error::Error + 'static>(e: &E) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.downcast_ref::<CredentialsError>().is_some() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// The core's error for a credential chain that failed. The provider's own message is not
+/// repeated: it may quote the profile files.
+fn chain_error(e: &CredentialsError) -> Error {
+    match e {
+        CredentialsError::InvalidConfiguration(_) => Error::Config {
+            message: "the AWS profile configuration is invalid (check the [profile] named by AWS_PROFILE in ~/.aws/config and ~/.aws/credentials)".into(),
+        },
+        _ => Error::CredentialsMissing {
+            provider: "AWS S3",
+            what: CHAIN_FOUND_NOTHING,
+        },
+    }
 }
 
 impl std::fmt::Debug for S3Store {
@@ -183,7 +277,6 @@ impl S3Store {
         if let Some(ep) = &cfg.endpoint {
             check_endpoint(ep)?;
         }
-        let credentials = cfg.access_key_id.is_some() && cfg.secret_access_key.is_some();
         let mut b = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(cfg.region.clone()))
@@ -200,15 +293,27 @@ impl S3Store {
                 .endpoint_url(ep.trim_end_matches('/'))
                 .force_path_style(true);
         }
-        if let (Some(id), Some(secret)) = (&cfg.access_key_id, &cfg.secret_access_key) {
-            b = b.credentials_provider(Credentials::new(
-                id.clone(),
-                secret.expose().clone(),
-                None,
-                None,
-                "strongroom",
-            ));
-        }
+        let credentials =
+            if let (Some(id), Some(secret)) = (&cfg.access_key_id, &cfg.secret_access_key) {
+                b = b.credentials_provider(Credentials::new(
+                    id.clone(),
+                    secret.expose().clone(),
+                    None,
+                    None,
+                    "strongroom",
+                ));
+                Credentialed::Key
+            } else if let Some(chain) = &cfg.credential_chain {
+                let provider = SharedCredentialsProvider::new(LazyChain {
+                    chain: chain.clone(),
+                    region: cfg.region.clone(),
+                    provider: tokio::sync::OnceCell::new(),
+                });
+                b = b.credentials_provider(provider.clone());
+                Credentialed::Chain(provider)
+            } else {
+                Credentialed::Missing
+            };
         Ok(Self {
             client: Client::from_conf(b.build()),
             cfg: Arc::new(cfg),
@@ -221,7 +326,7 @@ impl S3Store {
     }
 
     fn need_credentials(&self) -> Result<()> {
-        if self.credentials {
+        if !matches!(self.credentials, Credentialed::Missing) {
             Ok(())
         } else if self.cfg.access_key_id.is_none() {
             Err(Error::CredentialsMissing {
@@ -261,6 +366,10 @@ impl S3Store {
                 store,
                 detail: "the response was cut off or malformed".into(),
                 transient: true,
+            },
+            SdkError::ConstructionFailure(_) if no_credentials(&e) => Error::CredentialsMissing {
+                provider: "AWS S3",
+                what: CHAIN_FOUND_NOTHING,
             },
             SdkError::ConstructionFailure(_) => Error::Store {
                 store,
@@ -1248,6 +1357,16 @@ impl ObjectStore for S3Store {
         let mut r = TestReport::new(self.describe());
         if !r.check("credentials", &self.need_credentials()) {
             return Ok(r);
+        }
+        if let Credentialed::Chain(provider) = &self.credentials {
+            let resolved = provider
+                .provide_credentials()
+                .await
+                .map(|_| ())
+                .map_err(|e| chain_error(&e));
+            if !r.check("credentials from the standard AWS chain", &resolved) {
+                return Ok(r);
+            }
         }
         let quick = RetryPolicy {
             max_attempts: 2,
