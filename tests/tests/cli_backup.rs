@@ -511,7 +511,10 @@ fn the_disaster_station_a_lost_station_b_recovers_everything_from_the_cloud() {
         .as_str()
         .expect("uploaded to the cloud")
         .to_string();
-    assert!(key.starts_with(&a.id) && key.ends_with(".srb"), "{key}");
+    assert!(
+        key.starts_with(&format!("backups/{}/", a.id)) && key.ends_with(".srb"),
+        "{key}"
+    );
     assert!(a
         .events()
         .iter()
@@ -687,7 +690,7 @@ fn kill_9_during_backup_create_never_lists_an_incomplete_backup() {
         .iter()
         .map(|r| r["id"].as_str().unwrap().to_string())
         .collect();
-    let dir = s.st.home().join("backups").join(&s.id);
+    let dir = s.st.home().join("backups").join("backups").join(&s.id);
     for f in std::fs::read_dir(dir).unwrap().flatten() {
         let name = f.file_name().to_string_lossy().into_owned();
         assert!(
@@ -695,4 +698,129 @@ fn kill_9_during_backup_create_never_lists_an_incomplete_backup() {
             "{name} is a complete, listed backup"
         );
     }
+}
+
+#[test]
+fn a_backup_moved_to_glacier_is_requested_back_and_then_restored() {
+    let (Some(endpoint), Some(())) = (services::s3_endpoint(), services::keyring()) else {
+        return;
+    };
+    use strongroom_core::storage::{ObjectStore, RestoreStatus, S3Store, S3StoreConfig, Tier};
+    let bucket = services::unique_name("glacier");
+    let env = [
+        ("BACKUP_CLOUD_STORAGE_ENABLED", "true"),
+        ("BACKUP_CLOUD_PROVIDER", "aws"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_S3_BACKUP_BUCKET", bucket.as_str()),
+        ("AWS_S3_DOCUMENTS_BUCKET", bucket.as_str()),
+        ("AWS_ACCESS_KEY_ID", "strongroom-test"),
+        ("AWS_SECRET_ACCESS_KEY", "strongroom-test-secret"),
+    ];
+    make_bucket(&endpoint, &bucket);
+    let a = Initialised::new(&env);
+    a.add_case("2026-000201", "Archived case");
+    let b = a.json(&["backup", "create"]);
+    let id = b["id"].as_str().unwrap().to_string();
+    let key = b["cloud_key"].as_str().unwrap().to_string();
+    // The lifecycle rule's work, done at once: the cloud copy goes to Glacier, the local one is lost.
+    let store = S3Store::new(
+        S3StoreConfig::new(&bucket, "us-east-1", Some(&endpoint)).with_credentials(
+            "strongroom-test",
+            strongroom_core::secrets::Sensitive::new("strongroom-test-secret".into()),
+        ),
+    )
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(store.set_tier(&key, Tier::Archive)).unwrap();
+    assert_eq!(
+        rt.block_on(store.restore_status(&key)).unwrap(),
+        RestoreStatus::Archived
+    );
+    std::fs::remove_file(b["local_path"].as_str().unwrap()).unwrap();
+
+    let out = a.st.dir.path().join("from-glacier.sqlite3");
+    let r = a.json(&[
+        "backup",
+        "restore",
+        &id,
+        "--yes",
+        "--to",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r["cases"], 1, "{r}");
+    integrity_ok(&out);
+    // The restore asked S3 for the object (moto completes a restore at once).
+    assert!(matches!(
+        rt.block_on(store.restore_status(&key)).unwrap(),
+        RestoreStatus::Available { .. }
+    ));
+}
+
+#[test]
+fn one_backup_a_month_is_copied_into_the_archive_tier() {
+    let (Some(endpoint), Some(())) = (services::s3_endpoint(), services::keyring()) else {
+        return;
+    };
+    use strongroom_core::storage::{ObjectStore, S3Store, S3StoreConfig, Tier};
+    let bucket = services::unique_name("archive");
+    let env = [
+        ("BACKUP_CLOUD_STORAGE_ENABLED", "true"),
+        ("BACKUP_CLOUD_PROVIDER", "aws"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_S3_BACKUP_BUCKET", bucket.as_str()),
+        ("AWS_S3_DOCUMENTS_BUCKET", bucket.as_str()),
+        ("AWS_ACCESS_KEY_ID", "strongroom-test"),
+        ("AWS_SECRET_ACCESS_KEY", "strongroom-test-secret"),
+    ];
+    make_bucket(&endpoint, &bucket);
+    let a = Initialised::new(&env);
+    std::fs::write(
+        a.st.home().join("settings.toml"),
+        "[cloud]\narchive_monthly = true\narchive_years = 7\n",
+    )
+    .unwrap();
+    a.add_case("2026-000301", "Kept for seven years");
+    let first = a.json(&["backup", "create"]);
+    let second = a.json(&["backup", "create"]);
+    assert!(second["cloud_key"].is_string(), "{second}");
+
+    let store = S3Store::new(
+        S3StoreConfig::new(&bucket, "us-east-1", Some(&endpoint)).with_credentials(
+            "strongroom-test",
+            strongroom_core::secrets::Sensitive::new("strongroom-test-secret".into()),
+        ),
+    )
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let copies = rt
+        .block_on((&store as &dyn ObjectStore).list_all(&format!("archive/{}/", a.id)))
+        .unwrap();
+    assert_eq!(copies.len(), 1, "one copy this month: {copies:?}");
+    let first_id = first["id"].as_str().unwrap();
+    assert!(copies[0].key.contains(first_id), "{copies:?}");
+    assert_eq!(
+        rt.block_on(store.head(&copies[0].key)).unwrap().tier,
+        Some(Tier::Archive)
+    );
+    let archived: Vec<Value> = a
+        .events()
+        .into_iter()
+        .filter(|e| e["event"] == "BACKUP_CLOUD_SUCCESS" && details(e)["copy"] == "archive")
+        .collect();
+    assert_eq!(archived.len(), 1, "{archived:?}");
+    assert_eq!(details(&archived[0])["kept_years"], 7);
+    // The regular copy is what a restore reads; the archive copy stays where it is.
+    let out = a.st.dir.path().join("restored.sqlite3");
+    std::fs::remove_file(first["local_path"].as_str().unwrap()).unwrap();
+    let r = a.json(&[
+        "backup",
+        "restore",
+        first_id,
+        "--yes",
+        "--to",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r["cases"], 1, "{r}");
 }

@@ -148,7 +148,10 @@ fn the_disaster_on_azure_station_b_recovers_every_case_and_document() {
         .as_str()
         .expect("uploaded to Azure")
         .to_string();
-    assert!(key.starts_with(&station) && key.ends_with(".srb"), "{key}");
+    assert!(
+        key.starts_with(&format!("backups/{station}/")) && key.ends_with(".srb"),
+        "{key}"
+    );
 
     // Station A's home is lost; its keyring entries go with the workstation.
     std::fs::remove_dir_all(a.st.home()).unwrap();

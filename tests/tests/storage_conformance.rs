@@ -1052,6 +1052,8 @@ mod suite {
             archive_after_days: Some(7),
             noncurrent_expire_days: 14,
             legal_holds: false,
+            lifecycle_prefix: "backups/".into(),
+            archive_copies_days: Some(7 * 366),
         };
         let report = store.prepare(&opts).await.unwrap();
         assert!(!report.steps.is_empty());
@@ -1064,10 +1066,13 @@ mod suite {
                     "versioning",
                     "encryption",
                     "public access",
-                    "expire after 30 days",
-                    "GLACIER after 7",
+                    "objects under backups/ expire after 30 days",
+                    "backups/ moved to GLACIER after 7",
                 ] {
                     assert!(all.contains(expect), "{expect} missing in {all}");
+                }
+                if let Kind::S3 { endpoint } = &f.kind {
+                    lifecycle_spares_everything_outside_the_prefix(endpoint, &name).await;
                 }
             }
             Kind::Azure { .. } => {
@@ -1084,6 +1089,20 @@ mod suite {
                     text.contains("\"delete\":{\"daysAfterModificationGreaterThan\":30}"),
                     "{text}"
                 );
+                // Retention touches only the backups, never the recovery file beside them.
+                let rules = policy["rules"].as_array().unwrap();
+                for rule in rules {
+                    if rule["definition"]["actions"]["baseBlob"].is_object() {
+                        assert_eq!(
+                            rule["definition"]["filters"]["prefixMatch"][0],
+                            format!("{name}/backups/"),
+                            "{rule}"
+                        );
+                    }
+                }
+                assert!(rules
+                    .iter()
+                    .any(|r| r["definition"]["actions"]["baseBlob"].is_object()));
             }
             _ => {}
         }
@@ -1159,6 +1178,37 @@ mod suite {
             "credentials_missing"
         );
     }
+}
+
+/// Reads the lifecycle rules back from the server: every rule that expires or archives current
+/// objects is scoped to `backups/` or `archive/`, so a recovery file at the top of the bucket
+/// never expires.
+async fn lifecycle_spares_everything_outside_the_prefix(endpoint: &str, bucket: &str) {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .credentials_provider(Credentials::new("t", "t", None, None, "test"))
+        .build();
+    let client = aws_sdk_s3::Client::from_conf(conf);
+    let cfg = client
+        .get_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let mut expiring = 0;
+    for rule in cfg.rules() {
+        let prefix = rule.filter().and_then(|f| f.prefix()).unwrap_or("");
+        if rule.expiration().is_some() || !rule.transitions().is_empty() {
+            expiring += 1;
+            assert!(prefix == "backups/" || prefix == "archive/", "{rule:?}");
+        }
+        assert!(rule.noncurrent_version_expiration().is_some() || !prefix.is_empty());
+    }
+    assert_eq!(expiring, 2, "{cfg:?}");
 }
 
 macro_rules! conformance {

@@ -9,6 +9,9 @@
 //! retention_days = 30
 //! archive_after_days = 90   # optional
 //! legal_holds = true        # S3: buckets are made with Object Lock
+//! archive_wait_minutes = 10 # a restore from Glacier / Azure Archive polls this long
+//! archive_monthly = true    # one backup a month also goes to archive/ in the archive tier
+//! archive_years = 7         # … and is kept this long
 //!
 //! [aws]
 //! region = "eu-west-1"
@@ -104,6 +107,13 @@ pub struct CloudSettings {
     pub retention_days: u32,
     pub archive_after_days: Option<u32>,
     pub legal_holds: bool,
+    /// How long a restore from an archive tier waits for the store to bring the backup back
+    /// (polling its status) before it stops and says to try again later. 0: request only.
+    pub archive_wait_minutes: u32,
+    /// Keep one backup a month in the archive tier (`archive/`), beyond the retention days.
+    pub archive_monthly: bool,
+    /// How many years archive copies are kept (lifecycle rule on `archive/`). Default 7.
+    pub archive_years: u32,
 }
 
 impl Default for CloudSettings {
@@ -114,6 +124,9 @@ impl Default for CloudSettings {
             retention_days: DEFAULT_RETENTION_DAYS,
             archive_after_days: None,
             legal_holds: false,
+            archive_wait_minutes: 10,
+            archive_monthly: false,
+            archive_years: 7,
         }
     }
 }
@@ -440,6 +453,37 @@ mod tests {
             std::fs::write(home.settings(), text).unwrap();
         }
         (t, home)
+    }
+
+    #[test]
+    fn a_named_aws_profile_means_the_standard_chain_unless_a_key_is_given() {
+        let (_t, home) = home_with(None);
+        let s = Settings::load_with_env(&home, &env(&[("AWS_PROFILE", "records")])).unwrap();
+        assert_eq!(s.aws.profile.as_deref(), Some("records"));
+        assert_eq!(s.aws.credential_source(), AwsCredentials::Chain);
+        let s = Settings::load_with_env(
+            &home,
+            &env(&[("AWS_PROFILE", "records"), ("AWS_ACCESS_KEY_ID", "AKID")]),
+        )
+        .unwrap();
+        assert_eq!(s.aws.credential_source(), AwsCredentials::Keys);
+        let (_t, home) = home_with(Some("[aws]\ncredentials = \"chain\"\n"));
+        let s = Settings::load_with_env(&home, &env(&[])).unwrap();
+        assert_eq!(s.aws.credential_source(), AwsCredentials::Chain);
+        let (_t, home) = home_with(Some("[aws]\ncredentials = \"sso\"\n"));
+        let e = Settings::load_with_env(&home, &env(&[])).unwrap_err();
+        assert_eq!(e.code(), "config_invalid");
+        assert!(e.to_string().contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn a_client_secret_in_the_settings_file_is_refused_as_a_secret() {
+        let (_t, home) = home_with(Some("[azure]\nclient_secret = \"x\"\n"));
+        let e = Settings::load_with_env(&home, &env(&[])).unwrap_err();
+        assert!(
+            e.to_string().contains("never kept in the settings file"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -106,6 +106,9 @@ pub struct Sizes {
     pub recent_backups: u64,
     /// Good backups older than the archive age (kept by a legal hold or a long retention).
     pub archived_backups: u64,
+    /// The monthly archive copies when they are kept for the full `cloud.archive_years`: twelve
+    /// a year at the newest backup's size (the steady state, not today's bill).
+    pub archive_copies: u64,
     pub documents: u64,
 }
 
@@ -144,7 +147,8 @@ pub fn estimate_for(
     let (hot, archive, region, note) = match provider {
         CloudProvider::Aws => (
             price(provider, "S3 Standard"),
-            price(provider, "S3 Glacier Deep Archive"),
+            // Strongroom archives to GLACIER (Flexible Retrieval), never to DEEP_ARCHIVE.
+            price(provider, "S3 Glacier Flexible Retrieval"),
             "us-east-1",
             None,
         ),
@@ -164,11 +168,18 @@ pub fn estimate_for(
             )
         }
     };
-    let items = vec![
+    let mut items = vec![
         item("backups (recent)", sizes.recent_backups, hot),
         item("backups (archive)", sizes.archived_backups, archive),
-        item("documents", sizes.documents, hot),
     ];
+    if sizes.archive_copies > 0 {
+        items.push(item(
+            "archive copies (one a month, at full term)",
+            sizes.archive_copies,
+            archive,
+        ));
+    }
+    items.push(item("documents", sizes.documents, hot));
     let total = round4(items.iter().map(|i| i.monthly).sum());
     CostEstimate {
         provider: provider_name(provider).into(),
@@ -201,7 +212,15 @@ pub fn sizes(registry: &Registry, settings: &Settings, now: OffsetDateTime) -> R
         .map(|d| Duration::days(i64::from(d)));
     registry.read(|db| {
         let mut s = Sizes::default();
-        for b in backups::good(db)? {
+        let good = backups::good(db)?;
+        if settings.cloud.archive_monthly {
+            let newest = good
+                .iter()
+                .max_by_key(|b| b.created_at)
+                .map_or(0, |b| b.size);
+            s.archive_copies = newest * 12 * u64::from(settings.cloud.archive_years.max(1));
+        }
+        for b in good {
             let age = now - b.created_at;
             if age > retention && !b.held {
                 continue; // the next retention run deletes it
@@ -250,16 +269,39 @@ mod tests {
                 recent_backups: 10 * GB,
                 archived_backups: 100 * GB,
                 documents: 50 * GB,
+                ..Sizes::default()
             },
             30,
             Some(90),
         );
         assert_eq!(e.provider, "aws");
         assert_eq!(e.items[0].monthly, 0.23);
-        assert_eq!(e.items[1].monthly, 0.099);
+        assert_eq!(e.items[1].monthly, 0.36);
         assert_eq!(e.items[2].monthly, 1.15);
-        assert_eq!(e.total_monthly, 1.479);
-        assert_eq!(e.items[1].tier, "S3 Glacier Deep Archive");
+        assert_eq!(e.total_monthly, 1.74);
+        assert_eq!(e.items[1].tier, "S3 Glacier Flexible Retrieval");
+    }
+
+    #[test]
+    fn monthly_archive_copies_are_their_own_line_at_the_archive_price() {
+        let e = estimate_for(
+            CloudProvider::Aws,
+            Sizes {
+                recent_backups: GB,
+                archive_copies: 12 * 7 * GB,
+                ..Sizes::default()
+            },
+            30,
+            None,
+        );
+        let line = e
+            .items
+            .iter()
+            .find(|i| i.what.starts_with("archive copies"))
+            .expect("an archive copies line");
+        assert_eq!(line.tier, "S3 Glacier Flexible Retrieval");
+        assert_eq!(line.monthly, 0.3024);
+        assert_eq!(e.total_monthly, round4(0.023 + 0.3024));
     }
 
     #[test]
@@ -270,6 +312,7 @@ mod tests {
                 recent_backups: 5 * GB,
                 archived_backups: 10 * GB,
                 documents: GB / 2,
+                ..Sizes::default()
             },
             30,
             None,
@@ -289,6 +332,7 @@ mod tests {
                 recent_backups: 7 * GB,
                 archived_backups: 0,
                 documents: GB,
+                ..Sizes::default()
             },
             30,
             None,

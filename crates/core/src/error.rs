@@ -103,7 +103,7 @@ pub enum Error {
         actual: String,
     },
 
-    #[error("{key} in {store} is in an archive tier and cannot be read yet; request a restore from the archive and try again when it has completed")]
+    #[error("{key} in {store} is in an archive tier and cannot be read yet; a restore from the archive is requested by `backup restore` and `backup verify`, which wait cloud.archive_wait_minutes for it (Glacier and Azure Archive take hours): run the command again later")]
     ObjectArchived { store: String, key: String },
 
     #[error("the endpoint {endpoint} uses plain http; only https is allowed (plain http only for an emulator on this computer)")]

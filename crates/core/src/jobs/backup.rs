@@ -25,7 +25,7 @@ use crate::jobs::RegistryJournal;
 use crate::progress::{Cancel, Progress};
 use crate::registry::backups::{self, Backup, BackupState, NewBackup};
 use crate::registry::{documents, timestamp, Registry};
-use crate::storage::{GetOptions, ObjectMetadata, ObjectStore, PutOptions};
+use crate::storage::{GetOptions, ObjectMetadata, ObjectStore, PutOptions, BACKUP_PREFIX};
 use crate::{Error, Result};
 
 /// File suffix of a backup.
@@ -85,7 +85,8 @@ pub struct Verified {
 }
 
 /// The object key of a backup, in the local folder and the cloud alike:
-/// `<station id>/<UTC time>-<backup id>.srb` (the station id is a UUID; nothing user-typed).
+/// `backups/<station id>/<UTC time>-<backup id>.srb` (the station id is a UUID; nothing
+/// user-typed). The prefix scopes the retention lifecycle rules ([`BACKUP_PREFIX`]).
 pub fn object_key(station: &str, created_at: OffsetDateTime, id: &str) -> String {
     let t = created_at
         .format(time::macros::format_description!(
@@ -100,7 +101,7 @@ pub fn object_key(station: &str, created_at: OffsetDateTime, id: &str) -> String
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
-    format!("{station}/{t}-{id}{BACKUP_SUFFIX}")
+    format!("{BACKUP_PREFIX}{station}/{t}-{id}{BACKUP_SUFFIX}")
 }
 
 /// The backup id named by an object key made by [`object_key`].
@@ -386,6 +387,17 @@ pub fn create(
             }
             let row = reg.read(|db| backups::require(db, &id))?;
             if row.cloud_key.is_some() {
+                // Audited either way; a failed copy is tried again by the next backup.
+                if let Err(e) = super::archive_copy::ensure_monthly_copy(
+                    ctx,
+                    &mut reg,
+                    &dest.backups,
+                    &row,
+                    progress,
+                    cancel,
+                ) {
+                    tracing::warn!(error = %e, "the archive copy was not made");
+                }
                 cloud_key = row.cloud_key;
             } else if cloud_error.is_none() {
                 cloud_error = Some("the cloud copy was not made".into());
@@ -646,7 +658,13 @@ pub fn locate(ctx: &Context, id: &str) -> Result<(Source, Option<Backup>)> {
     }
     let dest = ctx.destinations()?;
     let objects = block_on(dest.backups.list_all(""))??;
-    match objects.into_iter().find(|o| id_of_key(&o.key) == Some(id)) {
+    // The regular copy before an archive copy of the same backup (which may take hours to read).
+    let mut matching: Vec<_> = objects
+        .into_iter()
+        .filter(|o| id_of_key(&o.key) == Some(id))
+        .collect();
+    matching.sort_by_key(|o| !o.key.starts_with(BACKUP_PREFIX));
+    match matching.into_iter().next() {
         Some(o) => Ok((Source::Cloud { key: o.key }, row)),
         None => Err(Error::NotFound {
             what: format!("backup {id} (see `strongroom backup list --remote`)"),
@@ -664,18 +682,10 @@ pub fn fetch(ctx: &Context, source: &Source, progress: &dyn Progress) -> Result<
             let dest = ctx.destinations()?;
             let head = block_on(dest.backups.head(key))??;
             if head.tier.is_some_and(|t| t.is_archive()) {
-                let status = block_on(dest.backups.restore_status(key))?;
-                if !matches!(status, Ok(crate::storage::RestoreStatus::Available { .. })) {
-                    let _ = block_on(dest.backups.request_restore(
-                        key,
-                        7,
-                        crate::storage::RestoreSpeed::Standard,
-                    ));
-                    return Err(Error::ObjectArchived {
-                        store: dest.backups.describe(),
-                        key: key.clone(),
-                    });
-                }
+                let wait = std::time::Duration::from_secs(
+                    u64::from(ctx.settings.cloud.archive_wait_minutes) * 60,
+                );
+                wait_for_archive(dest.backups.as_ref(), key, wait, progress)?;
             }
             ctx.home.create_dirs()?;
             let tmp = ctx
@@ -701,6 +711,44 @@ pub fn fetch(ctx: &Context, source: &Source, progress: &dyn Progress) -> Result<
                 }
             }
         }
+    }
+}
+
+/// Asks the store to bring an archived backup back (7 days, standard speed) unless that was
+/// asked already, then polls its status with growing pauses (1 s doubling to 1 min) for at most
+/// `wait`. `object_archived` when it is still not readable then: the request stands, and a later
+/// run finds it done.
+pub fn wait_for_archive(
+    store: &dyn ObjectStore,
+    key: &str,
+    wait: std::time::Duration,
+    progress: &dyn Progress,
+) -> Result<()> {
+    use crate::storage::{RestoreSpeed, RestoreStatus};
+    let start = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_secs(1);
+    let mut requested = false;
+    loop {
+        match block_on(store.restore_status(key))?? {
+            RestoreStatus::NotArchived | RestoreStatus::Available { .. } => return Ok(()),
+            RestoreStatus::Archived if !requested => {
+                block_on(store.request_restore(key, 7, RestoreSpeed::Standard))??;
+                tracing::info!(key, "restore from the archive requested");
+                requested = true;
+                continue;
+            }
+            RestoreStatus::Archived | RestoreStatus::InProgress => requested = true,
+        }
+        let waited = start.elapsed();
+        progress.stage("archive_restore", waited.as_secs(), Some(wait.as_secs()));
+        if waited >= wait {
+            return Err(Error::ObjectArchived {
+                store: store.describe(),
+                key: key.to_string(),
+            });
+        }
+        std::thread::sleep(pause.min(wait - waited));
+        pause = (pause * 2).min(std::time::Duration::from_secs(60));
     }
 }
 

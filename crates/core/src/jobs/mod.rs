@@ -16,6 +16,7 @@ pub mod upload_queue;
 
 pub use upload_queue::RegistryJournal;
 // --- station, keys, backup, restore, drill, retention ---
+pub mod archive_copy;
 pub mod backup;
 pub mod drill;
 pub mod keys;

@@ -1033,20 +1033,48 @@ impl ObjectStore for AzureStore {
                 serde_json::json!({ "daysAfterModificationGreaterThan": days }),
             );
         }
-        let policy = serde_json::json!({
-            "rules": [{
+        let container = &self.cfg.container;
+        let mut rules = vec![serde_json::json!({
+            "enabled": true,
+            "name": format!("strongroom-{container}-versions"),
+            "type": "Lifecycle",
+            "definition": {
+                "filters": { "blobTypes": ["blockBlob"], "prefixMatch": [format!("{container}/")] },
+                "actions": {
+                    "version": { "delete": { "daysAfterCreationGreaterThan": opts.noncurrent_expire_days.max(1) } }
+                }
+            }
+        })];
+        if !base_blob.is_empty() {
+            // Only the backups: the recovery files beside them must never expire.
+            rules.push(serde_json::json!({
                 "enabled": true,
-                "name": format!("strongroom-{}", self.cfg.container),
+                "name": format!("strongroom-{container}-retention"),
                 "type": "Lifecycle",
                 "definition": {
-                    "filters": { "blobTypes": ["blockBlob"], "prefixMatch": [format!("{}/", self.cfg.container)] },
-                    "actions": {
-                        "baseBlob": base_blob,
-                        "version": { "delete": { "daysAfterCreationGreaterThan": opts.noncurrent_expire_days.max(1) } }
-                    }
+                    "filters": {
+                        "blobTypes": ["blockBlob"],
+                        "prefixMatch": [format!("{container}/{}", opts.lifecycle_prefix)]
+                    },
+                    "actions": { "baseBlob": base_blob }
                 }
-            }]
-        });
+            }));
+        }
+        if let Some(days) = opts.archive_copies_days {
+            rules.push(serde_json::json!({
+                "enabled": true,
+                "name": format!("strongroom-{container}-archive-copies"),
+                "type": "Lifecycle",
+                "definition": {
+                    "filters": {
+                        "blobTypes": ["blockBlob"],
+                        "prefixMatch": [format!("{container}/{}", super::ARCHIVE_PREFIX)]
+                    },
+                    "actions": { "baseBlob": { "delete": { "daysAfterCreationGreaterThan": days } } }
+                }
+            }));
+        }
+        let policy = serde_json::json!({ "rules": rules });
         r.management_policy = Some(policy);
         Ok(r)
     }

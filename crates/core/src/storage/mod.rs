@@ -45,6 +45,14 @@ pub const DEFAULT_PART_SIZE: u64 = 8 * 1024 * 1024;
 /// Default number of parts/blocks in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
+/// Backups live under this prefix of the backups destination, so retention's lifecycle rules
+/// (expire, move to archive) touch nothing else there: not the recovery files beside them.
+pub const BACKUP_PREFIX: &str = "backups/";
+
+/// Long-term copies of backups (one a month, in the archive tier) live under this prefix, with
+/// a lifecycle rule of their own (kept for years, see `jobs::archive_copy`).
+pub const ARCHIVE_PREFIX: &str = "archive/";
+
 /// What Strongroom records on every object it stores (user metadata on S3 and Azure, a sidecar
 /// file in the local folder). Names are valid both as S3 `x-amz-meta-*` and Azure metadata names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,6 +245,11 @@ pub struct PrepareOptions {
     pub noncurrent_expire_days: u32,
     /// Whether legal holds will be used (S3: the bucket is created with Object Lock).
     pub legal_holds: bool,
+    /// The prefix that `retention_days` and `archive_after_days` apply to (the backups under
+    /// [`BACKUP_PREFIX`]); housekeeping (old versions, unfinished uploads) applies to all.
+    pub lifecycle_prefix: String,
+    /// Objects under [`ARCHIVE_PREFIX`] expire after this many days (`None`: no rule).
+    pub archive_copies_days: Option<u32>,
 }
 
 impl PrepareOptions {
@@ -246,6 +259,11 @@ impl PrepareOptions {
             retention_days: Some(settings.cloud.retention_days),
             archive_after_days: settings.cloud.archive_after_days,
             legal_holds: settings.cloud.legal_holds,
+            lifecycle_prefix: BACKUP_PREFIX.to_string(),
+            archive_copies_days: settings
+                .cloud
+                .archive_monthly
+                .then(|| settings.cloud.archive_years.max(1) * 366),
             ..Self::default()
         }
     }
@@ -266,6 +284,8 @@ impl Default for PrepareOptions {
             archive_after_days: None,
             noncurrent_expire_days: 30,
             legal_holds: false,
+            lifecycle_prefix: String::new(),
+            archive_copies_days: None,
         }
     }
 }

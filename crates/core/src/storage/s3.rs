@@ -347,6 +347,13 @@ impl S3Store {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let store = self.store();
+        // A credential chain that found nothing fails before the request is sent.
+        if matches!(self.credentials, Credentialed::Chain(_)) && no_credentials(&e) {
+            return Error::CredentialsMissing {
+                provider: "AWS S3",
+                what: CHAIN_FOUND_NOTHING,
+            };
+        }
         match &e {
             SdkError::TimeoutError(_) => Error::StoreUnreachable {
                 store,
@@ -366,10 +373,6 @@ impl S3Store {
                 store,
                 detail: "the response was cut off or malformed".into(),
                 transient: true,
-            },
-            SdkError::ConstructionFailure(_) if no_credentials(&e) => Error::CredentialsMissing {
-                provider: "AWS S3",
-                what: CHAIN_FOUND_NOTHING,
             },
             SdkError::ConstructionFailure(_) => Error::Store {
                 store,
@@ -1302,8 +1305,8 @@ impl ObjectStore for S3Store {
             .await
             .map_err(|e| self.map(e, "s3:PutBucketPublicAccessBlock", None))?;
         r.step("public access blocked", "set");
-        let mut rule = s3t::LifecycleRule::builder()
-            .id("strongroom-retention")
+        let housekeeping = s3t::LifecycleRule::builder()
+            .id("strongroom-housekeeping")
             .status(s3t::ExpirationStatus::Enabled)
             .filter(s3t::LifecycleRuleFilter::builder().prefix("").build())
             .noncurrent_version_expiration(
@@ -1316,33 +1319,72 @@ impl ObjectStore for S3Store {
                     .days_after_initiation(7)
                     .build(),
             );
+        let mut rules = vec![housekeeping
+            .build()
+            .map_err(|e| Error::Internal(e.to_string()))?];
         let mut words = vec![format!(
             "non-current versions expire after {} days, unfinished uploads after 7",
             opts.noncurrent_expire_days.max(1)
         )];
-        if let Some(days) = opts.retention_days {
-            rule = rule.expiration(
-                s3t::LifecycleExpiration::builder()
-                    .days(days as i32)
-                    .build(),
-            );
-            words.push(format!("objects expire after {days} days"));
+        let scope = if opts.lifecycle_prefix.is_empty() {
+            "objects".to_string()
+        } else {
+            format!("objects under {}", opts.lifecycle_prefix)
+        };
+        if opts.retention_days.is_some() || opts.archive_after_days.is_some() {
+            let mut rule = s3t::LifecycleRule::builder()
+                .id("strongroom-retention")
+                .status(s3t::ExpirationStatus::Enabled)
+                .filter(
+                    s3t::LifecycleRuleFilter::builder()
+                        .prefix(&opts.lifecycle_prefix)
+                        .build(),
+                );
+            if let Some(days) = opts.retention_days {
+                rule = rule.expiration(
+                    s3t::LifecycleExpiration::builder()
+                        .days(days as i32)
+                        .build(),
+                );
+                words.push(format!("{scope} expire after {days} days"));
+            }
+            if let Some(days) = opts.archive_after_days {
+                rule = rule.transitions(
+                    s3t::Transition::builder()
+                        .days(days as i32)
+                        .storage_class(s3t::TransitionStorageClass::Glacier)
+                        .build(),
+                );
+                words.push(format!("{scope} moved to GLACIER after {days} days"));
+            }
+            rules.push(rule.build().map_err(|e| Error::Internal(e.to_string()))?);
         }
-        if let Some(days) = opts.archive_after_days {
-            rule = rule.transitions(
-                s3t::Transition::builder()
-                    .days(days as i32)
-                    .storage_class(s3t::TransitionStorageClass::Glacier)
-                    .build(),
-            );
-            words.push(format!("moved to GLACIER after {days} days"));
+        if let Some(days) = opts.archive_copies_days {
+            let rule = s3t::LifecycleRule::builder()
+                .id("strongroom-archive-copies")
+                .status(s3t::ExpirationStatus::Enabled)
+                .filter(
+                    s3t::LifecycleRuleFilter::builder()
+                        .prefix(super::ARCHIVE_PREFIX)
+                        .build(),
+                )
+                .expiration(
+                    s3t::LifecycleExpiration::builder()
+                        .days(days as i32)
+                        .build(),
+                );
+            rules.push(rule.build().map_err(|e| Error::Internal(e.to_string()))?);
+            words.push(format!(
+                "archive copies under {} expire after {days} days",
+                super::ARCHIVE_PREFIX
+            ));
         }
         self.client
             .put_bucket_lifecycle_configuration()
             .bucket(bucket)
             .lifecycle_configuration(
                 s3t::BucketLifecycleConfiguration::builder()
-                    .rules(rule.build().map_err(|e| Error::Internal(e.to_string()))?)
+                    .set_rules(Some(rules))
                     .build()
                     .map_err(|e| Error::Internal(e.to_string()))?,
             )
