@@ -500,3 +500,159 @@ fn document_commands_need_an_initialised_station() {
     assert_eq!(r.code, 1);
     assert_eq!(r.error_code(), Some("not_initialised"), "{r:?}");
 }
+
+#[test]
+fn local_documents_are_sealed_into_the_backups_folder_and_come_back_from_there() {
+    let Some(()) = services::keyring() else {
+        return;
+    };
+    let s = cli::Initialised::new(&[]);
+    for (n, t) in [("2026-000401", "First"), ("2026-000402", "Second")] {
+        s.json(&["case", "add", "--number", n, "--title", t]);
+    }
+    let canary = b"CANARY-STATEMENT-OF-WITNESS-7731 ";
+    let a = s.st.dir.path().join("statement.txt");
+    std::fs::write(&a, canary.repeat(400)).unwrap();
+    let b = s.st.dir.path().join("photo.bin");
+    std::fs::write(&b, random(300_000)).unwrap();
+    let added = s.json(&[
+        "doc",
+        "add",
+        "--case",
+        "2026-000401",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    // The same statement in a second case: one sealed copy serves both.
+    s.json(&["doc", "add", "--case", "2026-000402", a.to_str().unwrap()]);
+
+    let first = s.json(&["backup", "create"]);
+    assert_eq!(first["documents_sealed"], 2, "{first}");
+    let sealed_dir = s.st.home().join("backups").join("sealed-documents");
+    let sealed: Vec<PathBuf> = std::fs::read_dir(&sealed_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "srd"))
+        .collect();
+    assert_eq!(sealed.len(), 2, "{sealed:?}");
+    for p in &sealed {
+        let bytes = std::fs::read(p).unwrap();
+        assert!(
+            !bytes.windows(canary.len()).any(|w| w == canary),
+            "plaintext in {p:?}"
+        );
+        for d in added.as_array().unwrap() {
+            let sha = d["sha256"].as_str().unwrap();
+            assert!(
+                !p.to_string_lossy().contains(sha),
+                "the name reveals the hash"
+            );
+        }
+    }
+    let again = s.json(&["backup", "create"]);
+    assert_eq!(
+        again["documents_sealed"], 0,
+        "each document is copied once: {again}"
+    );
+
+    // The document folder is lost: the documents come back from their sealed copies, checked.
+    std::fs::remove_dir_all(s.st.home().join("documents")).unwrap();
+    for d in added.as_array().unwrap() {
+        let id = d["id"].to_string();
+        let out = s.st.dir.path().join(format!("back-{id}"));
+        let got = s.json(&["doc", "get", &id, "--out", out.to_str().unwrap()]);
+        assert_eq!(got["sha256"], d["sha256"], "{got}");
+        let original = if d["name"] == "statement.txt" { &a } else { &b };
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            std::fs::read(original).unwrap()
+        );
+    }
+    let events = s.json(&["audit", "list", "--limit", "1000"]);
+    let text = events.to_string();
+    assert!(
+        text.contains("sealed copy in the backups destination"),
+        "{text}"
+    );
+
+    // A sealed copy altered on the backup drive is refused, and nothing is written.
+    for p in &sealed {
+        let mut bytes = std::fs::read(p).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x40;
+        std::fs::write(p, bytes).unwrap();
+    }
+    let id = added[0]["id"].to_string();
+    let out = s.st.dir.path().join("tampered-out");
+    let r = s.run(&["doc", "get", &id, "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn kill_9_during_doc_get_never_leaves_a_partial_file_and_the_next_run_cleans_up() {
+    let Some(endpoint) = services::s3_endpoint() else {
+        return;
+    };
+    let env = Env::s3(&endpoint, &services::unique_name("killget"), "");
+    env.json(&["storage", "prepare"]);
+    env.add_case();
+    let big = random(48 * 1024 * 1024);
+    let file = env.file("interview.mp4", &big);
+    let added = env.json(&["doc", "add", "--case", CASE, file.to_str().unwrap()]);
+    let id = added[0]["id"].to_string();
+    let out_dir = env.dir().join("downloads");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out = out_dir.join("interview.mp4");
+    let leftovers = || {
+        std::fs::read_dir(&out_dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".strongroom-download-")
+            })
+            .count()
+    };
+    let mut killed_mid_write = 0;
+    for delay_ms in [40u64, 150, 300, 500, 800] {
+        let mut child = env
+            .command(&["doc", "get", &id, "--out", out.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let running = child.try_wait().unwrap().is_none();
+        if running {
+            child.kill().unwrap();
+        }
+        child.wait().unwrap();
+        if running && leftovers() > 0 {
+            killed_mid_write += 1;
+        }
+        // The target is absent or whole: never a prefix of the document.
+        if out.exists() {
+            assert_eq!(sha_hex(&std::fs::read(&out).unwrap()), sha_hex(&big));
+            std::fs::remove_file(&out).unwrap();
+        }
+        eprintln!(
+            "doc get kill at {delay_ms} ms: running={running}, temp files={}",
+            leftovers()
+        );
+    }
+    assert!(
+        killed_mid_write > 0,
+        "at least one kill landed while the download was written"
+    );
+    let got = env.json(&["doc", "get", &id, "--out", out.to_str().unwrap()]);
+    assert_eq!(got["sha256"], sha_hex(&big).as_str());
+    assert_eq!(std::fs::read(&out).unwrap(), big);
+    assert_eq!(
+        leftovers(),
+        0,
+        "the killed downloads' temp files are removed"
+    );
+}

@@ -210,14 +210,14 @@ fn kill_9_during_restore_leaves_the_old_or_the_new_registry() {
     s.listed_backups_are_good();
 }
 
-fn make_bucket(endpoint: &str, bucket: &str) {
+/// Makes the destination as `storage prepare` does, with the settings of `env`.
+fn prepare_destination(env: &[(String, String)]) {
     use strongroom_core::config::Settings;
     use strongroom_core::paths::Home;
     use strongroom_core::secrets::Keyring;
     use strongroom_core::storage::{open_destinations, PrepareOptions};
     let t = tempfile::tempdir().unwrap();
     let home = Home::at(t.path());
-    let env = cloud_env(endpoint, bucket);
     let settings = Settings::load_with_env(&home, &|k| {
         env.iter().find(|(n, _)| n == k).map(|(_, v)| v.to_string())
     })
@@ -229,8 +229,15 @@ fn make_bucket(endpoint: &str, bucket: &str) {
         .unwrap();
 }
 
-fn cloud_env(endpoint: &str, bucket: &str) -> Vec<(String, String)> {
-    [
+fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn s3_env(endpoint: &str, bucket: &str) -> Vec<(String, String)> {
+    owned(&[
         ("BACKUP_CLOUD_STORAGE_ENABLED", "true"),
         ("BACKUP_CLOUD_PROVIDER", "aws"),
         ("AWS_REGION", "us-east-1"),
@@ -239,10 +246,19 @@ fn cloud_env(endpoint: &str, bucket: &str) -> Vec<(String, String)> {
         ("AWS_S3_DOCUMENTS_BUCKET", bucket),
         ("AWS_ACCESS_KEY_ID", "strongroom-test"),
         ("AWS_SECRET_ACCESS_KEY", "strongroom-test-secret"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    ])
+}
+
+fn azure_env(endpoint: &str, container: &str) -> Vec<(String, String)> {
+    owned(&[
+        ("BACKUP_CLOUD_STORAGE_ENABLED", "true"),
+        ("BACKUP_CLOUD_PROVIDER", "azure"),
+        ("AZURE_STORAGE_ACCOUNT_NAME", services::AZURITE_ACCOUNT),
+        ("AZURE_STORAGE_BLOB_ENDPOINT", endpoint),
+        ("AZURE_BACKUP_CONTAINER", container),
+        ("AZURE_DOCUMENTS_CONTAINER", container),
+        ("AZURE_STORAGE_ACCOUNT_KEY", services::AZURITE_KEY),
+    ])
 }
 
 #[test]
@@ -250,15 +266,29 @@ fn kill_9_during_a_cloud_backup_lists_only_complete_ones_and_the_next_run_upload
     let (Some(endpoint), Some(())) = (services::s3_endpoint(), services::keyring()) else {
         return;
     };
-    let bucket = services::unique_name("crashloop");
-    make_bucket(&endpoint, &bucket);
-    let env = cloud_env(&endpoint, &bucket);
+    let env = s3_env(&endpoint, &services::unique_name("crashloop"));
+    cloud_backup_crash_loop(&env, &[150, 800, 1800, 2800, 3300, 3800, 4300, 4800]);
+}
+
+#[test]
+fn kill_9_during_an_azure_backup_lists_only_complete_ones_and_the_next_run_uploads() {
+    let (Some(endpoint), Some(())) = (services::azurite_endpoint(), services::keyring()) else {
+        return;
+    };
+    let env = azure_env(&endpoint, &services::unique_name("crashloop"));
+    cloud_backup_crash_loop(&env, &[150, 900, 1900, 2900, 3400, 3900, 4400]);
+}
+
+/// kill -9 during `backup create` with the cloud on, at each of `delays_ms`: whatever is listed,
+/// locally or in the cloud, is complete and verified; the next run uploads what was left.
+fn cloud_backup_crash_loop(env: &[(String, String)], delays_ms: &[u64]) {
+    prepare_destination(env);
     let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let s = Initialised::new(&env_ref);
     s.add_bulk_cases();
 
     let mut killed = 0;
-    for delay_ms in [150u64, 800, 1800, 2800, 3300, 3800, 4300, 4800] {
+    for &delay_ms in delays_ms {
         let (was_killed, took) =
             s.kill_after(&["backup", "create"], Duration::from_millis(delay_ms));
         if was_killed {

@@ -1093,9 +1093,12 @@ mod suite {
                 let rules = policy["rules"].as_array().unwrap();
                 for rule in rules {
                     if rule["definition"]["actions"]["baseBlob"].is_object() {
-                        assert_eq!(
-                            rule["definition"]["filters"]["prefixMatch"][0],
-                            format!("{name}/backups/"),
+                        let prefix = rule["definition"]["filters"]["prefixMatch"][0]
+                            .as_str()
+                            .unwrap();
+                        assert!(
+                            prefix == format!("{name}/backups/")
+                                || prefix == format!("{name}/archive/"),
                             "{rule}"
                         );
                     }

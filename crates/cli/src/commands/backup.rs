@@ -84,6 +84,17 @@ pub fn run(home: &Home, out: &Output, cmd: BackupCommand) -> Result<ExitCode> {
                         "\n  cloud upload FAILED (kept locally; the next run retries): {e}"
                     ));
                 }
+                if c.documents_sealed > 0 {
+                    s.push_str(&format!(
+                        "\n  documents sealed into the backups destination: {}",
+                        c.documents_sealed
+                    ));
+                }
+                if let Some(e) = &c.sealing_error {
+                    s.push_str(&format!(
+                        "\n  documents NOT sealed (the next backup retries): {e}"
+                    ));
+                }
                 if !c.pruned.is_empty() {
                     s.push_str(&format!("\n  retention deleted: {}", c.pruned.join(", ")));
                 }

@@ -108,6 +108,17 @@ impl MasterKey {
         &self.bytes
     }
 
+    /// The object name of a sealed copy of the document whose SHA-256 is `sha256`:
+    /// HMAC-SHA256 under this key, so a name tells nothing of the content to whoever lacks it.
+    pub fn sealed_document_name(&self, sha256: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.bytes.as_ref())
+            .expect("HMAC takes a key of any length");
+        mac.update(b"strongroom/sealed-document-name/v1\0");
+        mac.update(sha256.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// The key as 64 hex digits, for the keyring entry (the only place it may be written).
     pub(crate) fn to_keyring_value(&self) -> crate::secrets::Sensitive<String> {
         crate::secrets::Sensitive::new(hex::encode(self.bytes.as_ref()))

@@ -51,6 +51,11 @@ pub struct Created {
     /// What retention deleted afterwards.
     #[serde(skip)]
     pub pruned: Vec<String>,
+    /// Documents of the local folder newly sealed into the backups destination.
+    pub documents_sealed: u32,
+    /// Why sealing documents failed, when it did (the next backup tries again).
+    #[serde(skip)]
+    pub sealing_error: Option<String>,
 }
 
 /// One line of `backup list` (local or remote).
@@ -405,6 +410,17 @@ pub fn create(
         }
     }
 
+    // Documents kept in the local folder get a sealed copy in the backups destination.
+    let (documents_sealed, sealing_error) = match ctx.destinations().and_then(|dest| {
+        super::sealed_documents::seal_missing(ctx, &mut reg, &dest, progress, cancel)
+    }) {
+        Ok(n) => (n, None),
+        Err(e) => {
+            tracing::warn!(error = %e, "documents were not sealed into the backups destination");
+            (0, Some(e.to_string()))
+        }
+    };
+
     // 5. Retention.
     let pruned = match super::retention::prune_with(ctx, &mut reg, false) {
         Ok(r) => r.deleted,
@@ -424,6 +440,8 @@ pub fn create(
         counts,
         cloud_error,
         pruned,
+        documents_sealed,
+        sealing_error,
     })
 }
 

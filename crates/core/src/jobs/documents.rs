@@ -337,6 +337,43 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// The temp file a download is written to beside its target: `<prefix><pid>-<random>`. The
+/// process id lets a later download remove what a killed one left (kill -9 runs no cleanup).
+const DOWNLOAD_PREFIX: &str = ".strongroom-download-";
+
+/// Removes download temp files in `dir` whose writing process is gone. Where process ids
+/// cannot be checked (no /proc), nothing is removed.
+fn remove_stale_downloads(dir: &Path) {
+    let proc_fs = Path::new("/proc/self");
+    if !proc_fs.exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(DOWNLOAD_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid.to_string()).exists();
+        let is_file = e.file_type().is_ok_and(|t| t.is_file());
+        if !alive && is_file {
+            match std::fs::remove_file(e.path()) {
+                Ok(()) => {
+                    tracing::info!(path = %e.path().display(), "removed the temp file of an interrupted download")
+                }
+                Err(err) => {
+                    tracing::warn!(path = %e.path().display(), error = %err, "could not remove an interrupted download")
+                }
+            }
+        }
+    }
+}
+
 /// Downloads document `id` to `out_path`: into a temp file beside it, checked against the
 /// SHA-256 in the registry (`hash_mismatch`, exit 4, and nothing written at `out_path` when it
 /// differs), then renamed into place. Refuses an `out_path` that is a symbolic link or a
@@ -371,11 +408,13 @@ pub fn get(ctx: &Context, id: i64, out_path: &Path, progress: &dyn Progress) -> 
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    remove_stale_downloads(&dir);
     let tmp = tempfile::Builder::new()
-        .prefix(".strongroom-download-")
+        .prefix(&format!("{DOWNLOAD_PREFIX}{}-", std::process::id()))
         .tempfile_in(&dir)
         .map_err(|e| Error::io("created", &dir, e))?;
-    let store = ctx.destinations()?.documents;
+    let dest = ctx.destinations()?;
+    let store = dest.documents.clone();
     let mut writer = HashingWriter {
         inner: tmp.as_file(),
         hasher: Sha256::new(),
@@ -393,6 +432,22 @@ pub fn get(ctx: &Context, id: i64, out_path: &Path, progress: &dyn Progress) -> 
             )
             .await
     })?;
+    // The document store lost it (a new workstation, a deleted folder): its sealed copy in the
+    // backups destination, checked the same way.
+    let mut from_sealed = false;
+    let fetched = match fetched {
+        Err(e) if e.code() == "not_found" && super::sealed_documents::wanted(&dest) => {
+            match super::sealed_documents::unseal(ctx, &dest, &doc, &mut writer) {
+                Ok(true) => {
+                    from_sealed = true;
+                    Ok(())
+                }
+                Ok(false) => Err(e),
+                Err(sealed_err) => Err(sealed_err),
+            }
+        }
+        other => other.map(|_| ()),
+    };
     let checked = fetched.and_then(|_| {
         let actual = hex::encode(writer.hasher.finalize());
         if actual == doc.sha256 {
@@ -433,6 +488,7 @@ pub fn get(ctx: &Context, id: i64, out_path: &Path, progress: &dyn Progress) -> 
                 "id": doc.id,
                 "sha256": doc.sha256,
                 "size": doc.size,
+                "from": if from_sealed { "sealed copy in the backups destination" } else { "documents store" },
             })),
         )
     })?;

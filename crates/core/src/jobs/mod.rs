@@ -22,4 +22,5 @@ pub mod drill;
 pub mod keys;
 pub mod restore;
 pub mod retention;
+pub mod sealed_documents;
 pub mod station_init;
