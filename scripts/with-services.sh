@@ -51,6 +51,15 @@ pids+=($!)
 wait_for "moto" curl -sf "http://127.0.0.1:$s3_port/"
 export STRONGROOM_TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port"
 
+# A second moto that checks signatures and IAM policies once a test turns that on
+# (POST /moto-api/reset-auth): for wrong-secret and missing-permission tests.
+s3_auth_port=$(free_port)
+"$cache/venv/bin/moto_server" -H 127.0.0.1 -p "$s3_auth_port" >"$work/moto-auth.log" 2>&1 &
+pids+=($!)
+wait_for "moto (IAM)" curl -sf "http://127.0.0.1:$s3_auth_port/"
+export STRONGROOM_TEST_S3_AUTH_ENDPOINT="http://127.0.0.1:$s3_auth_port"
+export STRONGROOM_TEST_PYTHON="$cache/venv/bin/python"
+
 # Azurite (blob only).
 az_port=$(free_port)
 "$root/tests/services/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$az_port" \

@@ -26,6 +26,17 @@ pub fn s3_endpoint() -> Option<String> {
     service("STRONGROOM_TEST_S3_ENDPOINT", "the S3 server (moto)")
 }
 
+/// A moto server of its own for the test that turns its IAM checks on, and the Python (with
+/// boto3) that sets its users up.
+pub fn s3_auth_endpoint() -> Option<(String, String)> {
+    let ep = service(
+        "STRONGROOM_TEST_S3_AUTH_ENDPOINT",
+        "the IAM-checking S3 server (moto)",
+    )?;
+    let py = service("STRONGROOM_TEST_PYTHON", "the test services' Python")?;
+    Some((ep, py))
+}
+
 /// The Azurite blob endpoint including the account, e.g. `http://127.0.0.1:PORT/devstoreaccount1`.
 pub fn azurite_endpoint() -> Option<String> {
     service("STRONGROOM_TEST_AZURITE_ENDPOINT", "Azurite")
