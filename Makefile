@@ -19,7 +19,10 @@ test: deps-test ui
 
 ## make bench: release-build benchmarks beside the peers, in the same run (see README, Performance)
 bench: deps-bench
-	$(CARGO) bench -p strongroom-core --bench archive --bench transfer
+	$(CARGO) build --release -p strongroom-cli
+	STRONGROOM_BENCH_CLI=$(CARGO_TARGET_DIR)/release/strongroom \
+	  keyctl session - dbus-run-session -- bash scripts/with-services.sh \
+	  $(CARGO) bench -p strongroom-core --bench station --bench archive --bench transfer
 
 deps-bench:
 	bash scripts/install-deps.sh bench

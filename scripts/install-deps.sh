@@ -2,7 +2,8 @@
 # Installs what Strongroom needs on a Debian 12 / Ubuntu machine, only when missing (idempotent).
 #   install-deps.sh run    what `make run` needs: the Rust toolchain's C libraries and the UI packages
 #   install-deps.sh test   plus the test services: moto, Azurite, gnome-keyring, Xvfb, tauri-driver
-#   install-deps.sh bench  plus the peers the benchmarks compare with: the aws CLI, rclone, zstd, openssl
+#   install-deps.sh bench  plus the peers the benchmarks compare with (restic, borg, rclone, the aws
+#                          CLI, sqlite3, zstd, openssl), GNU time, and s3s-fs (a filesystem S3 server)
 set -euo pipefail
 what=${1:-run}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,7 +13,7 @@ mkdir -p "$cache"
 apt_pkgs=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libxdo-dev
           libdbus-1-dev gnome-keyring dbus dbus-x11 libsecret-1-0 keyutils nodejs npm python3-venv)
 if [ "$what" = bench ]; then
-  apt_pkgs+=(rclone zstd openssl)
+  apt_pkgs+=(restic borgbackup rclone sqlite3 zstd openssl time)
 fi
 if [ "$what" = test ] || [ "$what" = bench ]; then
   apt_pkgs+=(xvfb xauth webkit2gtk-driver imagemagick x11-apps xdotool python3-gi gir1.2-gtk-3.0
@@ -67,4 +68,12 @@ fi
 if [ "$what" = bench ] && [ ! -x "$cache/awscli/bin/aws" ]; then
   python3 -m venv "$cache/awscli"
   "$cache/awscli/bin/pip" install -q awscli
+fi
+
+# s3s-fs, the S3 server of the throughput figures (moto is far too slow for them), pinned:
+# 0.15+ needs a newer rustc. About 10 minutes to build, once.
+if [ "$what" = bench ] && [ ! -x "$cache/s3s-fs/bin/s3s-fs" ]; then
+  CARGO_TARGET_DIR="$cache/s3s-fs-build" cargo install s3s-fs --version 0.14.1 --features binary \
+    --locked --root "$cache/s3s-fs"
+  rm -rf "$cache/s3s-fs-build"
 fi

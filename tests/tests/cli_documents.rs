@@ -203,6 +203,46 @@ fn add_and_get_round_trip(env: &Env) -> (i64, String) {
         assert_eq!(got["sha256"], sha_hex(bytes).as_str());
         assert_eq!(&std::fs::read(&out).unwrap(), bytes);
     }
+    // The whole case into a folder: each document once, under its cleaned name, checked.
+    let folder = env.dir().join("case-folder");
+    let got = env.json(&[
+        "doc",
+        "get",
+        "--case",
+        CASE,
+        "--out",
+        folder.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        got.as_array().expect("an array of documents").len(),
+        3,
+        "{got}"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    let hostile_name = ".._.._etc_passwd___[31m.txt";
+    assert_eq!(names, [hostile_name, "notes.txt", "statement.pdf"]);
+    for (name, bytes) in [
+        ("statement.pdf", &pdf),
+        ("notes.txt", &notes),
+        (hostile_name, &hostile_bytes),
+    ] {
+        assert_eq!(&std::fs::read(folder.join(name)).unwrap(), bytes, "{name}");
+        let entry = got
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["path"] == folder.join(name).to_str().unwrap())
+            .unwrap_or_else(|| panic!("{name} not in {got}"));
+        assert_eq!(entry["sha256"], sha_hex(bytes).as_str());
+    }
+    // A file where the folder should be is refused.
+    let r = env.run(&["doc", "get", "--case", CASE, "--out", a.to_str().unwrap()]);
+    assert_eq!(r.error_code(), Some("out_path_not_directory"), "{r:?}");
+
     // Never through a symlink at the destination.
     let target = env.dir().join("precious");
     std::fs::write(&target, b"keep me").unwrap();

@@ -17,14 +17,17 @@ ep, bucket = sys.argv[1], sys.argv[2]
 kw = dict(endpoint_url=ep, region_name="us-east-1",
           aws_access_key_id="setup", aws_secret_access_key="setup")
 iam = boto3.client("iam", **kw)
-iam.create_user(UserName="station-reader")
-iam.put_user_policy(UserName="station-reader", PolicyName="list-and-read", PolicyDocument=json.dumps({
+user = "reader-" + bucket
+iam.create_user(UserName=user)
+iam.put_user_policy(UserName=user, PolicyName="list-and-read", PolicyDocument=json.dumps({
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetObject"], "Resource": "*"}],
 }))
-key = iam.create_access_key(UserName="station-reader")["AccessKey"]
+key = iam.create_access_key(UserName=user)["AccessKey"]
 boto3.client("s3", **kw).create_bucket(Bucket=bucket)
-urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"0", method="POST"))
+# text/plain: a form content type would make the server parse the body away.
+urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"0", method="POST",
+                                              headers={"Content-Type": "text/plain"}))
 print(key["AccessKeyId"], key["SecretAccessKey"])
 "#;
 

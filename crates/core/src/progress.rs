@@ -47,6 +47,56 @@ where
     }
 }
 
+/// Several transfers running at once reported as one: their `upload` and `download` bytes are
+/// summed against the total of all of them, so a bar moves steadily instead of jumping between
+/// files. Other stages pass through.
+pub struct Combined<'a> {
+    inner: &'a dyn Progress,
+    total: u64,
+    done: std::sync::Mutex<Vec<u64>>,
+}
+
+impl<'a> Combined<'a> {
+    pub fn new(inner: &'a dyn Progress, parts: usize, total: u64) -> Self {
+        Combined {
+            inner,
+            total,
+            done: std::sync::Mutex::new(vec![0; parts]),
+        }
+    }
+
+    /// The progress of transfer `index`.
+    pub fn part(&self, index: usize) -> CombinedPart<'_> {
+        CombinedPart { all: self, index }
+    }
+}
+
+/// One transfer of a [`Combined`].
+pub struct CombinedPart<'a> {
+    all: &'a Combined<'a>,
+    index: usize,
+}
+
+impl Progress for CombinedPart<'_> {
+    fn report(&self, event: ProgressEvent) {
+        if event.stage != "upload" && event.stage != "download" {
+            return self.all.inner.report(event);
+        }
+        let sum = {
+            let Ok(mut done) = self.all.done.lock() else {
+                return;
+            };
+            if let Some(d) = done.get_mut(self.index) {
+                *d = event.done;
+            }
+            done.iter().sum()
+        };
+        self.all
+            .inner
+            .stage(&event.stage, sum, Some(self.all.total));
+    }
+}
+
 /// A cancellation flag shared between the caller and a job. Jobs check it between steps and
 /// stop with [`crate::Error::Cancelled`], leaving nothing half-done behind.
 #[derive(Debug, Default, Clone)]
@@ -98,5 +148,26 @@ mod tests {
         assert!(job_side.check().is_ok());
         c.cancel();
         assert_eq!(job_side.check().unwrap_err().code(), "cancelled");
+    }
+
+    #[test]
+    fn combined_sums_the_bytes_of_concurrent_transfers() {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let sink = |e: ProgressEvent| seen.lock().unwrap().push((e.stage, e.done, e.total));
+        let all = Combined::new(&sink, 2, 300);
+        all.part(0).stage("upload", 100, Some(100));
+        all.part(1).stage("upload", 50, Some(200));
+        all.part(1).stage("upload", 200, Some(200));
+        all.part(0).stage("resumed", 1, None);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            vec![
+                ("upload".to_string(), 100, Some(300)),
+                ("upload".to_string(), 150, Some(300)),
+                ("upload".to_string(), 300, Some(300)),
+                ("resumed".to_string(), 1, None),
+            ]
+        );
     }
 }

@@ -23,9 +23,14 @@ pub enum DocCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
-    /// Downloads a document and checks its SHA-256 (exit 4 when it does not match).
+    /// Downloads a document and checks its SHA-256 (exit 4 when it does not match); with
+    /// `--case`, every document of the case into the folder `--out`.
     Get {
-        id: i64,
+        #[arg(required_unless_present = "case", conflicts_with = "case")]
+        id: Option<i64>,
+        /// Download all documents of this case (`--out` is then a folder).
+        #[arg(long)]
+        case: Option<String>,
         #[arg(long, value_name = "PATH")]
         out: PathBuf,
     },
@@ -54,7 +59,36 @@ pub fn run(home: &Home, out: &Output, command: DocCommand) -> Result<ExitCode> {
                 docs.iter().map(line).collect::<Vec<_>>().join("\n")
             });
         }
-        DocCommand::Get { id, out: path } => {
+        DocCommand::Get {
+            case: Some(case),
+            out: dir,
+            ..
+        } => {
+            let docs = jobs::documents::get_case(&ctx, &case, &dir, &progress)?;
+            out.result(&docs, || {
+                let mut lines: Vec<String> = docs
+                    .iter()
+                    .map(|d| format!("{}\n  written to {}", line(&d.document), d.path.display()))
+                    .collect();
+                lines.push(format!(
+                    "{} documents of case {case} written to {} (SHA-256 of each checked)",
+                    docs.len(),
+                    dir.display()
+                ));
+                lines.join("\n")
+            });
+        }
+        DocCommand::Get {
+            id,
+            case: None,
+            out: path,
+        } => {
+            // clap requires an id when --case is absent.
+            let id = id.ok_or_else(|| strongroom_core::Error::Invalid {
+                code: "document_id_required",
+                field: "id",
+                message: "give a document id, or --case to download all of a case".into(),
+            })?;
             let doc = jobs::documents::get(&ctx, id, &path, &progress)?;
             out.result(&doc, || {
                 format!(

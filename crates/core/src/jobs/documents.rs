@@ -6,21 +6,26 @@
 //! in the same case is recognised and neither uploaded nor recorded twice. Uploads go through
 //! the registry's upload queue, so an upload cut short by a crash continues on the next run.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use futures::StreamExt;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::upload_queue::RegistryJournal;
 use super::{block_on, Context, JobLock};
 use crate::audit::{self, AuditEvent, EventType, Outcome};
-use crate::progress::{Cancel, Progress};
+use crate::progress::{Cancel, Combined, Progress};
 use crate::registry::cases;
 use crate::registry::documents::{self, Document, NewDocument};
-use crate::storage::{validate_key, GetOptions, ObjectMetadata, ObjectStore, PutOptions};
+use crate::registry::Registry;
+use crate::storage::{
+    validate_key, Destinations, GetOptions, ObjectMetadata, ObjectStore, PutOptions,
+};
 use crate::{Error, Result};
 
 /// Longest document name kept in the registry, in characters.
@@ -204,13 +209,33 @@ fn source_file(path: &Path) -> Result<PathBuf> {
     Ok(abs)
 }
 
+/// How many documents travel at once: enough to hide the round trips of small files (rclone's
+/// default is 4 too) without crowding a backup off the link.
+const IN_FLIGHT: usize = 4;
+
+/// What `add` does with one file, decided before anything is uploaded.
+enum Plan {
+    /// The case already holds this content.
+    Existing(Document),
+    /// An earlier file of the same call has the same content.
+    SameAs(usize),
+    Upload {
+        sha256: String,
+        size: u64,
+        head: Vec<u8>,
+        key: String,
+    },
+}
+
 /// Uploads `files` as documents of case `case_number` and records each (DOCUMENT_UPLOADED).
 /// Returns one document per file, in order; a file whose content the case already holds
-/// returns the existing document and is not uploaded again. An upload interrupted earlier
-/// (crash, kill, network) continues from the parts already stored.
+/// returns the existing document and is not uploaded again. Every file is hashed first; then
+/// up to [`IN_FLIGHT`] uploads run at once and each document is recorded the moment its upload
+/// completes, so a crash keeps what was done. An upload interrupted earlier (crash, kill,
+/// network) continues from the parts already stored.
 ///
-/// Progress stages: `file` (done = files finished, total = files), `hash`, `upload`,
-/// `resumed` (done = parts found already stored), `duplicate` (done = document id).
+/// Progress stages: `hash` (per file), `upload` (bytes of all uploads together), `file`
+/// (done = files finished, total = files), `resumed`, `duplicate` (done = document id).
 pub fn add(
     ctx: &Context,
     case_number: &str,
@@ -230,56 +255,109 @@ pub fn add(
     let store = destinations.documents;
     let journal = Arc::new(RegistryJournal::open_in(&ctx.home)?);
     let total = sources.len() as u64;
-    let mut added = Vec::with_capacity(sources.len());
-    for (i, (source, name)) in sources.iter().enumerate() {
+
+    let mut plans = Vec::with_capacity(sources.len());
+    let mut first_with: HashMap<String, usize> = HashMap::new();
+    for (i, (source, _)) in sources.iter().enumerate() {
         cancel.check()?;
-        progress.stage("file", i as u64, Some(total));
         let (sha256, size, head) = hash_file(source, progress, cancel)?;
         if let Some(existing) =
             registry.read(|db| documents::find_by_hash(db, &case.number, &sha256))?
         {
             tracing::info!(case = %case.number, id = existing.id, "the case already holds this content");
             progress.stage("duplicate", existing.id.unsigned_abs(), None);
-            added.push(existing);
-            continue;
+            plans.push(Plan::Existing(existing));
+        } else if let Some(&j) = first_with.get(&sha256) {
+            plans.push(Plan::SameAs(j));
+        } else {
+            first_with.insert(sha256.clone(), i);
+            let key = document_key(&case.number, &sha256)?;
+            plans.push(Plan::Upload {
+                sha256,
+                size,
+                head,
+                key,
+            });
         }
-        let key = document_key(&case.number, &sha256)?;
-        let opts = PutOptions {
-            metadata: ObjectMetadata {
-                sha256: Some(sha256.clone()),
-                station: Some(ctx.station.id.clone()),
-                created: Some(crate::registry::timestamp::format(
-                    crate::registry::timestamp::now(),
-                )),
-                case_number: Some(case.number.clone()),
-            },
-            if_not_exists: true,
-            tier: None,
-            journal: Some(journal.clone()),
-            part_size: None,
-        };
-        let version_id = block_on(store_document(
-            store.as_ref(),
-            &key,
-            source,
-            &sha256,
-            &opts,
-            progress,
-            cancel,
-        ))??;
-        let doc = NewDocument {
-            case: case.number.clone(),
-            name: name.clone(),
-            key,
-            size,
-            sha256,
-            media_type: media_type(&head, name).to_string(),
-            version_id,
-        };
-        let (doc, _new) = registry.write(|tx| documents::add(tx, &doc, &ctx.actor))?;
-        added.push(doc);
     }
-    progress.stage("file", total, Some(total));
+
+    let upload_bytes = plans
+        .iter()
+        .map(|p| match p {
+            Plan::Upload { size, .. } => *size,
+            _ => 0,
+        })
+        .sum();
+    let combined = Combined::new(progress, plans.len(), upload_bytes);
+    let mut recorded: Vec<Option<Document>> = vec![None; plans.len()];
+    let mut finished = (total as usize - first_with.len()) as u64;
+    progress.stage("file", finished, Some(total));
+    block_on(async {
+        let uploads = plans.iter().enumerate().filter_map(|(i, plan)| {
+            let Plan::Upload { sha256, key, .. } = plan else {
+                return None;
+            };
+            let opts = PutOptions {
+                metadata: ObjectMetadata {
+                    sha256: Some(sha256.clone()),
+                    station: Some(ctx.station.id.clone()),
+                    created: Some(crate::registry::timestamp::format(
+                        crate::registry::timestamp::now(),
+                    )),
+                    case_number: Some(case.number.clone()),
+                },
+                if_not_exists: true,
+                tier: None,
+                journal: Some(journal.clone()),
+                part_size: None,
+            };
+            let part = combined.part(i);
+            let (source, store) = (&sources[i].0, store.as_ref());
+            Some(async move {
+                let out = store_document(store, key, source, sha256, &opts, &part, cancel).await;
+                (i, out)
+            })
+        });
+        let mut running = futures::stream::iter(uploads).buffer_unordered(IN_FLIGHT);
+        while let Some((i, version_id)) = running.next().await {
+            let Plan::Upload {
+                sha256,
+                size,
+                head,
+                key,
+            } = &plans[i]
+            else {
+                continue;
+            };
+            let name = &sources[i].1;
+            let doc = NewDocument {
+                case: case.number.clone(),
+                name: name.clone(),
+                key: key.clone(),
+                size: *size,
+                sha256: sha256.clone(),
+                media_type: media_type(head, name).to_string(),
+                version_id: version_id?,
+            };
+            let (doc, _new) = registry.write(|tx| documents::add(tx, &doc, &ctx.actor))?;
+            recorded[i] = Some(doc);
+            finished += 1;
+            progress.stage("file", finished, Some(total));
+        }
+        Ok::<(), Error>(())
+    })??;
+
+    let mut added = Vec::with_capacity(plans.len());
+    for (i, plan) in plans.into_iter().enumerate() {
+        let doc = match plan {
+            Plan::Existing(doc) => Some(doc),
+            Plan::SameAs(j) => recorded[j].clone(),
+            Plan::Upload { .. } => recorded[i].clone(),
+        };
+        added.push(doc.ok_or_else(|| {
+            Error::Internal(format!("document {i} of the batch was not recorded"))
+        })?);
+    }
     Ok(added)
 }
 
@@ -374,87 +452,107 @@ fn remove_stale_downloads(dir: &Path) {
     }
 }
 
-/// Downloads document `id` to `out_path`: into a temp file beside it, checked against the
-/// SHA-256 in the registry (`hash_mismatch`, exit 4, and nothing written at `out_path` when it
-/// differs), then renamed into place. Refuses an `out_path` that is a symbolic link or a
-/// folder. Records DOCUMENT_DOWNLOADED (a failure outcome when the check fails).
-pub fn get(ctx: &Context, id: i64, out_path: &Path, progress: &dyn Progress) -> Result<Document> {
-    let _lock = JobLock::acquire(&ctx.home)?;
-    let mut registry = ctx.registry()?;
-    let doc = registry.read(|db| documents::require(db, id))?;
-    if let Ok(md) = std::fs::symlink_metadata(out_path) {
-        if md.file_type().is_symlink() {
-            return Err(Error::Invalid {
-                code: "out_path_symlink",
-                field: "out",
-                message: format!(
-                    "{} is a symbolic link; Strongroom does not write through links, give another path",
-                    out_path.display()
-                ),
-            });
-        }
-        if md.is_dir() {
-            return Err(Error::Invalid {
-                code: "out_path_directory",
-                field: "out",
-                message: format!(
-                    "{} is a folder; give the path of a file to write",
-                    out_path.display()
-                ),
-            });
-        }
-    }
-    let dir = match out_path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+/// Refuses to write at `out_path` when it is a symbolic link or a folder.
+fn check_out_path(out_path: &Path) -> Result<()> {
+    let Ok(md) = std::fs::symlink_metadata(out_path) else {
+        return Ok(());
     };
-    remove_stale_downloads(&dir);
-    let tmp = tempfile::Builder::new()
+    if md.file_type().is_symlink() {
+        return Err(Error::Invalid {
+            code: "out_path_symlink",
+            field: "out",
+            message: format!(
+                "{} is a symbolic link; Strongroom does not write through links, give another path",
+                out_path.display()
+            ),
+        });
+    }
+    if md.is_dir() {
+        return Err(Error::Invalid {
+            code: "out_path_directory",
+            field: "out",
+            message: format!(
+                "{} is a folder; give the path of a file to write",
+                out_path.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A download in a temp file beside its target, with the SHA-256 of what arrived — or the
+/// store's error (e.g. `not_found`) for the caller to handle.
+type Fetched = (tempfile::NamedTempFile, Result<String>);
+
+fn download_temp(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
         .prefix(&format!("{DOWNLOAD_PREFIX}{}-", std::process::id()))
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io("created", &dir, e))?;
-    let dest = ctx.destinations()?;
-    let store = dest.documents.clone();
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("created", dir, e))
+}
+
+async fn fetch(
+    store: &dyn ObjectStore,
+    doc: &Document,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<Fetched> {
+    let tmp = download_temp(dir)?;
+    let hashed = {
+        let mut writer = HashingWriter {
+            inner: tmp.as_file(),
+            hasher: Sha256::new(),
+        };
+        let opts = GetOptions {
+            range: None,
+            expected_sha256: Some(doc.sha256.clone()),
+        };
+        let got = store.get_to(&doc.key, &opts, &mut writer, progress).await;
+        got.map(|_| hex::encode(writer.hasher.finalize()))
+    };
+    Ok((tmp, hashed))
+}
+
+/// The document store lost `doc` (a new workstation, a deleted folder): its sealed copy in the
+/// backups destination, checked the same way; `store_error` when there is none.
+fn fetch_sealed(
+    ctx: &Context,
+    dest: &Destinations,
+    doc: &Document,
+    dir: &Path,
+    store_error: Error,
+) -> Result<Fetched> {
+    let tmp = download_temp(dir)?;
     let mut writer = HashingWriter {
         inner: tmp.as_file(),
         hasher: Sha256::new(),
     };
-    let fetched = block_on(async {
-        store
-            .get_to(
-                &doc.key,
-                &GetOptions {
-                    range: None,
-                    expected_sha256: Some(doc.sha256.clone()),
-                },
-                &mut writer,
-                progress,
-            )
-            .await
-    })?;
-    // The document store lost it (a new workstation, a deleted folder): its sealed copy in the
-    // backups destination, checked the same way.
-    let mut from_sealed = false;
-    let fetched = match fetched {
-        Err(e) if e.code() == "not_found" && super::sealed_documents::wanted(&dest) => {
-            match super::sealed_documents::unseal(ctx, &dest, &doc, &mut writer) {
-                Ok(true) => {
-                    from_sealed = true;
-                    Ok(())
-                }
-                Ok(false) => Err(e),
-                Err(sealed_err) => Err(sealed_err),
-            }
-        }
-        other => other.map(|_| ()),
+    let hashed = match super::sealed_documents::unseal(ctx, dest, doc, &mut writer) {
+        Ok(true) => Ok(hex::encode(writer.hasher.finalize())),
+        Ok(false) => Err(store_error),
+        Err(e) => Err(e),
     };
-    let checked = fetched.and_then(|_| {
-        let actual = hex::encode(writer.hasher.finalize());
+    Ok((tmp, hashed))
+}
+
+/// Checks a fetched document against the registry's SHA-256 (`hash_mismatch`, and nothing
+/// written at `out_path`, when it differs), moves it into place and records
+/// DOCUMENT_DOWNLOADED (a failure outcome when the check fails).
+fn deliver(
+    ctx: &Context,
+    registry: &mut Registry,
+    store: &str,
+    doc: &Document,
+    (tmp, hashed): Fetched,
+    from_sealed: bool,
+    out_path: &Path,
+) -> Result<()> {
+    let checked = hashed.and_then(|actual| {
         if actual == doc.sha256 {
             Ok(())
         } else {
             Err(Error::HashMismatch {
-                store: store.describe(),
+                store: store.to_string(),
                 key: doc.key.clone(),
                 expected: doc.sha256.clone(),
                 actual,
@@ -492,7 +590,182 @@ pub fn get(ctx: &Context, id: i64, out_path: &Path, progress: &dyn Progress) -> 
             })),
         )
     })?;
+    Ok(())
+}
+
+/// Downloads document `id` to `out_path`: into a temp file beside it, checked against the
+/// SHA-256 in the registry (`hash_mismatch`, exit 4, and nothing written at `out_path` when it
+/// differs), then renamed into place. Refuses an `out_path` that is a symbolic link or a
+/// folder. Falls back to the document's sealed copy when the store has lost it. Records
+/// DOCUMENT_DOWNLOADED (a failure outcome when the check fails).
+pub fn get(ctx: &Context, id: i64, out_path: &Path, progress: &dyn Progress) -> Result<Document> {
+    let _lock = JobLock::acquire(&ctx.home)?;
+    let mut registry = ctx.registry()?;
+    let doc = registry.read(|db| documents::require(db, id))?;
+    check_out_path(out_path)?;
+    let dir = match out_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    remove_stale_downloads(&dir);
+    let dest = ctx.destinations()?;
+    let store = dest.documents.describe();
+    let (tmp, hashed) = block_on(fetch(dest.documents.as_ref(), &doc, &dir, progress))??;
+    let (fetched, from_sealed) = match hashed {
+        Err(e) if e.code() == "not_found" && super::sealed_documents::wanted(&dest) => {
+            drop(tmp);
+            (fetch_sealed(ctx, &dest, &doc, &dir, e)?, true)
+        }
+        other => ((tmp, other), false),
+    };
+    deliver(
+        ctx,
+        &mut registry,
+        &store,
+        &doc,
+        fetched,
+        from_sealed,
+        out_path,
+    )?;
     Ok(doc)
+}
+
+/// A document downloaded by [`get_case`] and where it was written.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Downloaded {
+    #[serde(flatten)]
+    pub document: Document,
+    pub path: PathBuf,
+}
+
+/// File names for the documents of one case in one folder: each recorded name cleaned again
+/// for this file system; a name that repeats gets the document id before its extension.
+fn folder_names(docs: &[Document]) -> Vec<String> {
+    let mut used: HashSet<String> = HashSet::new();
+    docs.iter()
+        .map(|d| {
+            let base = document_name(Path::new(&d.name))
+                .ok()
+                .filter(|n| !n.starts_with(DOWNLOAD_PREFIX))
+                .unwrap_or_else(|| format!("document-{}", d.id));
+            let mut name = base.clone();
+            if !used.insert(name.to_lowercase()) {
+                name = match base.rsplit_once('.') {
+                    Some((stem, ext)) if !stem.is_empty() => format!("{stem}-{}.{ext}", d.id),
+                    _ => format!("{base}-{}", d.id),
+                };
+                used.insert(name.to_lowercase());
+            }
+            name
+        })
+        .collect()
+}
+
+/// Downloads every document of case `case_number` into the folder `out_dir` (made when
+/// missing), up to [`IN_FLIGHT`] at once, each checked and recorded as [`get`] does. Stops at
+/// the first failure; what was delivered before it stays. Refuses an `out_dir` that is a
+/// symbolic link or not a folder, and never writes through a link inside it.
+///
+/// Progress stages: `download` (bytes of all downloads together), `file` (done = files).
+pub fn get_case(
+    ctx: &Context,
+    case_number: &str,
+    out_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<Vec<Downloaded>> {
+    let _lock = JobLock::acquire(&ctx.home)?;
+    let mut registry = ctx.registry()?;
+    let case = registry.read(|db| cases::require(db, case_number))?;
+    let docs = registry.read(|db| documents::for_case(db, case.id))?;
+    match std::fs::symlink_metadata(out_dir) {
+        Ok(md) if md.file_type().is_symlink() => {
+            return Err(Error::Invalid {
+                code: "out_path_symlink",
+                field: "out",
+                message: format!(
+                    "{} is a symbolic link; Strongroom does not write through links, give another folder",
+                    out_dir.display()
+                ),
+            })
+        }
+        Ok(md) if !md.is_dir() => {
+            return Err(Error::Invalid {
+                code: "out_path_not_directory",
+                field: "out",
+                message: format!(
+                    "{} is not a folder; give the folder to download the case's documents into",
+                    out_dir.display()
+                ),
+            })
+        }
+        Ok(_) => {}
+        Err(_) => std::fs::create_dir_all(out_dir).map_err(|e| Error::io("created", out_dir, e))?,
+    }
+    remove_stale_downloads(out_dir);
+    let paths: Vec<PathBuf> = folder_names(&docs)
+        .into_iter()
+        .map(|n| out_dir.join(n))
+        .collect();
+    for p in &paths {
+        check_out_path(p)?;
+    }
+    let dest = ctx.destinations()?;
+    let store = dest.documents.describe();
+    let total = docs.len() as u64;
+    let combined = Combined::new(progress, docs.len(), docs.iter().map(|d| d.size).sum());
+    let mut lost = Vec::new();
+    let mut finished = 0u64;
+    progress.stage("file", 0, Some(total));
+    block_on(async {
+        let fetches = docs.iter().enumerate().map(|(i, doc)| {
+            let (part, store) = (combined.part(i), dest.documents.as_ref());
+            async move { (i, fetch(store, doc, out_dir, &part).await) }
+        });
+        let mut running = futures::stream::iter(fetches).buffer_unordered(IN_FLIGHT);
+        while let Some((i, fetched)) = running.next().await {
+            let (tmp, hashed) = fetched?;
+            match hashed {
+                Err(e) if e.code() == "not_found" && super::sealed_documents::wanted(&dest) => {
+                    // Unsealing runs its own I/O; it waits until the store's downloads are done.
+                    drop(tmp);
+                    lost.push((i, e));
+                }
+                other => {
+                    deliver(
+                        ctx,
+                        &mut registry,
+                        &store,
+                        &docs[i],
+                        (tmp, other),
+                        false,
+                        &paths[i],
+                    )?;
+                    finished += 1;
+                    progress.stage("file", finished, Some(total));
+                }
+            }
+        }
+        Ok::<(), Error>(())
+    })??;
+    for (i, e) in lost {
+        let fetched = fetch_sealed(ctx, &dest, &docs[i], out_dir, e)?;
+        deliver(
+            ctx,
+            &mut registry,
+            &store,
+            &docs[i],
+            fetched,
+            true,
+            &paths[i],
+        )?;
+        finished += 1;
+        progress.stage("file", finished, Some(total));
+    }
+    Ok(docs
+        .into_iter()
+        .zip(paths)
+        .map(|(document, path)| Downloaded { document, path })
+        .collect())
 }
 
 #[cfg(test)]
