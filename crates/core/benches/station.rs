@@ -21,6 +21,7 @@
 #[path = "measure/mod.rs"]
 mod measure;
 
+#[path = "station/dataset.rs"]
 mod dataset;
 
 use std::collections::BTreeMap;

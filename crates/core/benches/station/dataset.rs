@@ -99,7 +99,7 @@ impl Prose {
     }
 
     pub fn name(&mut self) -> String {
-        let mut cap = |w: String| {
+        let cap = |w: String| {
             let mut c = w.chars();
             c.next()
                 .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
@@ -167,7 +167,7 @@ pub fn fill(home: &Home, target_bytes: u64, seed: u64) -> RegistryStats {
                     },
                     &actor,
                 )?;
-                if n % 3 == 0 {
+                if n.is_multiple_of(3) {
                     let sha = format!("{:016x}", prose.rng().next()).repeat(4);
                     documents::add(
                         tx,
