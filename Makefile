@@ -18,11 +18,14 @@ test: deps-test ui
 	keyctl session - dbus-run-session -- bash scripts/with-services.sh bash scripts/test-all.sh
 
 ## make bench: release-build benchmarks beside the peers, in the same run (see README, Performance)
-bench: deps-bench
-	$(CARGO) build --release -p strongroom-cli
+bench: deps-bench ui
+	$(CARGO) build --release -p strongroom-cli -p strongroom-app
+	$(CARGO) build --release -p strongroom-tests --bin app_timings
 	STRONGROOM_BENCH_CLI=$(CARGO_TARGET_DIR)/release/strongroom \
-	  keyctl session - dbus-run-session -- bash scripts/with-services.sh \
-	  $(CARGO) bench -p strongroom-core --bench station --bench archive --bench transfer
+	  keyctl session - dbus-run-session -- bash scripts/with-services.sh bash -c \
+	  '$(CARGO) bench -p strongroom-core --bench station --bench archive --bench transfer \
+	   && $(CARGO_TARGET_DIR)/release/app_timings'
+	@echo "tables above; JSON in $(CARGO_TARGET_DIR)/bench/"
 
 deps-bench:
 	bash scripts/install-deps.sh bench

@@ -3,7 +3,7 @@
 //! which is killed as a whole when the session ends (the app and WebKit may outlive a
 //! deleteSession otherwise).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,10 +12,13 @@ use fantoccini::{Client, ClientBuilder, Locator};
 /// Where cargo put the binaries: the `debug` dir this test binary lives in (…/debug/deps/x).
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in <target>/<profile>/deps")
-        .to_path_buf()
+    let dir = exe.parent().expect("the binary lives in a folder");
+    // Test binaries live in <target>/<profile>/deps, the harness's own binaries beside the app.
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().unwrap_or(dir).to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// Screenshots go under the target directory, where CI keeps them.

@@ -824,3 +824,76 @@ fn one_backup_a_month_is_copied_into_the_archive_tier() {
     ]);
     assert_eq!(r["cases"], 1, "{r}");
 }
+
+#[test]
+fn a_registry_damaged_inside_is_found_by_check_and_never_backed_up() {
+    if services::keyring().is_none() {
+        return;
+    }
+    let s = Initialised::new(&[]);
+    {
+        // Enough cases for the registry to span a few hundred pages.
+        let mut reg = Registry::open(s.registry()).unwrap();
+        let station = strongroom_core::station::Station::unregistered();
+        let actor = Actor::new(&station, "test");
+        reg.write(|tx| {
+            for i in 0..600 {
+                cases::create(
+                    tx,
+                    &cases::NewCase {
+                        number: format!("2026-{i:06}"),
+                        title: "Burglary at the depot".into(),
+                        description: "Statement taken at the front desk. ".repeat(30),
+                        ..Default::default()
+                    },
+                    &actor,
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    // One page in the middle of the file overwritten; the header stays intact.
+    let path = s.registry();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let pages = bytes.len() / 4096;
+    assert!(pages > 100, "only {pages} pages");
+    let mid = pages / 2 * 4096;
+    bytes[mid..mid + 4096].fill(0x5a);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let r = s.run(&["--json", "check"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    let health: Value = serde_json::from_str(&r.stdout).unwrap();
+    let found = health["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "REGISTRY_CORRUPT")
+        .unwrap_or_else(|| panic!("no REGISTRY_CORRUPT in {health}"));
+    assert_eq!(found["severity"], "critical", "{found}");
+    assert!(found["message"].as_str().unwrap().contains("restore"));
+
+    let r = s.run(&["backup", "create"]);
+    assert_eq!(r.error_code(), Some("registry_corrupt"), "{r:?}");
+    assert!(r.stderr.contains("registry.sqlite3"), "{}", r.stderr);
+    assert!(!r.stderr.contains("snapshot-"), "{}", r.stderr);
+    let made: Vec<_> = walk(&s.st.home().join("backups"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "srb"))
+        .collect();
+    assert!(made.is_empty(), "a backup of a damaged registry: {made:?}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -36,7 +36,7 @@ use strongroom_core::registry::Registry;
 
 const MB: f64 = 1_000_000.0;
 // Throwaway secrets of a throwaway keyring and a loopback server that lives for this run.
-const PASSPHRASE: &str = "granite orchard lantern harbour 7413 quietly";
+const PASSPHRASE: &str = "Granite orchard lantern harbour 7413 quietly!";
 const ACCESS_KEY: &str = "strongroombench";
 const SECRET_KEY: &str = "strongroom-bench-secret-key";
 const PEER_PASSWORD: &str = "bench-repository-password";
@@ -215,12 +215,34 @@ fn main() {
         serde_json::json!({ "count": cfg.docs, "bytes": docs_bytes }),
     );
 
+    if std::env::var_os("STRONGROOM_BENCH_STAGES").is_some() {
+        // Where the time of a backup and a restore goes, stage by stage, then stop.
+        stages(&station.cmd(&["backup", "create", "--local-only"], false));
+        let listed = timed(&station.cmd(&["backup", "list"], false), None, None);
+        let id = str_field(&json_of(&listed)[0], "id");
+        let out = cfg.dir.join("stages-restored.sqlite");
+        let out_s = out.display().to_string();
+        stages(&station.cmd(
+            &[
+                "backup",
+                "restore",
+                &id,
+                "--yes",
+                "--reason",
+                "benchmark",
+                "--to",
+                &out_s,
+            ],
+            false,
+        ));
+        return;
+    }
     local_backup_and_restore(&cfg, &tools, &station, stats.bytes, &mut report);
     cloud_backup(&cfg, &tools, &station, &s3, stats.bytes, &mut report);
     documents(&cfg, &tools, &s3, &docs_dir, docs_bytes, &mut report);
     search(&station, stats.cases, &mut report);
     scaling(&cfg, &tools, &s3, stats.bytes, &mut report);
-    daily(&cfg, &tools, &station, &mut report);
+    daily(&cfg, &tools, &station, stats.cases, &mut report);
 
     targets(&mut report);
     print_report(&report);
@@ -287,6 +309,46 @@ impl Station {
 
     fn registry(&self) -> PathBuf {
         Home::at(&self.root).registry()
+    }
+}
+
+/// Runs a CLI command and prints when each progress stage (from its JSON progress lines on
+/// stderr) was first and last seen.
+fn stages(cmd: &Command) {
+    use std::io::BufRead;
+    let mut c = Command::new(cmd.get_program());
+    c.args(cmd.get_args())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let t = Instant::now();
+    let mut child = c.spawn().expect("start the CLI");
+    let err = child.stderr.take().expect("stderr");
+    let mut seen: Vec<(String, f64, f64)> = Vec::new();
+    for line in std::io::BufReader::new(err).lines().map_while(|l| l.ok()) {
+        let now = t.elapsed().as_secs_f64();
+        let stage = serde_json::from_str::<serde_json::Value>(&line)
+            .ok()
+            .and_then(|v| v.get("stage").and_then(|s| s.as_str()).map(String::from))
+            .unwrap_or_else(|| format!("(log) {}", line.chars().take(100).collect::<String>()));
+        match seen.last_mut() {
+            Some(last) if last.0 == stage => last.2 = now,
+            _ => seen.push((stage, now, now)),
+        }
+    }
+    let status = child.wait().expect("wait");
+    println!(
+        "{:?} {status}, {:.2}s:",
+        cmd.get_args().nth(3),
+        t.elapsed().as_secs_f64()
+    );
+    for (stage, first, last) in seen {
+        println!("  {first:7.3}s .. {last:7.3}s  {stage}");
     }
 }
 
@@ -364,7 +426,6 @@ fn local_backup_and_restore(
     let reg = st.registry();
     let reg_s = reg.display().to_string();
     let cases = cases_in(&reg);
-    let live_sha = sha256_of(&reg);
     let key_hex = hex::encode(rand::random::<[u8; 32]>());
     let iv_hex = "000102030405060708090a0b0c0d0e0f";
     let work = cfg.dir.join("local");
@@ -402,6 +463,8 @@ fn local_backup_and_restore(
         report.fact("pipeline_backup_bytes", size_of(&pipe_out).into());
         report.push("local backup", "sqlite3+zstd+openssl", bytes, s);
 
+        // Strongroom's backup records itself in the registry; the peers copy the file as it is now.
+        let live_sha = sha256_of(&reg);
         let restic_repo = work.join(format!("restic-{round}"));
         let mut init = peer(&tools.restic, &cfg.dir);
         init.arg("-r")
@@ -574,7 +637,7 @@ fn documents(
     let docs_s = docs.display().to_string();
     let down_s = down.display().to_string();
     for round in 1..=cfg.rounds {
-        let case = format!("2026-B{round:05}");
+        let case = format!("2026-9{round:05}");
         timed(
             &st.cmd(
                 &[
@@ -767,7 +830,7 @@ fn report_speed(report: &Report, scenario: &str) -> f64 {
 
 /// Seven days at the station: each day 1% of the rows change and a backup is taken. What
 /// Strongroom stores (a full, compressed copy each day) beside restic's repository growth.
-fn daily(cfg: &Config, tools: &Tools, st: &Station, report: &mut Report) {
+fn daily(cfg: &Config, tools: &Tools, st: &Station, generated_cases: u64, report: &mut Report) {
     let repo = cfg.dir.join("restic-daily");
     let mut init = peer(&tools.restic, &cfg.dir);
     init.arg("-r")
@@ -777,7 +840,7 @@ fn daily(cfg: &Config, tools: &Tools, st: &Station, report: &mut Report) {
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
     for day in 1..=7u64 {
-        dataset::change_one_percent(&Home::at(&st.root), day);
+        dataset::change_one_percent(&Home::at(&st.root), day, generated_cases);
         let s = timed(
             &st.cmd(&["backup", "create", "--local-only"], false),
             None,

@@ -63,6 +63,23 @@ fn finding(severity: Severity, code: &str, message: impl Into<String>) -> Findin
 /// Runs every check at `now` and audits the critical findings.
 pub fn check(ctx: &Context, now: OffsetDateTime) -> Result<Health> {
     let mut reg = ctx.registry()?;
+    // Every page of the registry first (commands open it with the header check only). When it
+    // is damaged nothing read from it can be trusted, and recording the finding in it could
+    // fail or make things worse: the damage is the report.
+    if let Err(e) = reg.quick_check() {
+        tracing::error!(code = e.code(), "the registry file is damaged");
+        return Ok(Health {
+            status: "critical".into(),
+            findings: vec![finding(
+                Severity::Critical,
+                "REGISTRY_CORRUPT",
+                format!(
+                    "the registry file is damaged ({}): keep a copy of the file, then restore the newest verified backup with `strongroom backup restore ID` (or the app's restore wizard)",
+                    e.code()
+                ),
+            )],
+        });
+    }
     let mut f = Vec::new();
     let good = reg.read(backups::good)?;
 

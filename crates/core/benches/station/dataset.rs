@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 use strongroom_core::audit::{self, Actor, AuditEvent, EventType};
@@ -132,16 +132,12 @@ fn actor(home: &Home) -> Actor {
 }
 
 fn file_size(reg: &Path) -> u64 {
-    let wal = PathBuf::from(format!("{}-wal", reg.display()));
-    [reg.to_path_buf(), wal]
-        .iter()
-        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
-        .sum()
+    std::fs::metadata(reg).map(|m| m.len()).unwrap_or(0)
 }
 
 /// Fills the registry of `home` (initialised by `strongroom init`) through the core's own
 /// writes — validation, full-text index and audit chain included — until it holds about
-/// `target_bytes`: each case has a description of 300–4,000 characters, a third of them a
+/// `target_bytes`: each case has a description of 200–2,600 characters, a third of them a
 /// document record, and every case three audited updates.
 pub fn fill(home: &Home, target_bytes: u64, seed: u64) -> RegistryStats {
     let actor = actor(home);
@@ -154,7 +150,7 @@ pub fn fill(home: &Home, target_bytes: u64, seed: u64) -> RegistryStats {
             for _ in 0..2000 {
                 n += 1;
                 let number = format!("2026-{n:06}");
-                let len = 300 + prose.rng().below(3700) as usize;
+                let len = 200 + prose.rng().below(2400) as usize;
                 cases::create(
                     tx,
                     &NewCase {
@@ -210,10 +206,10 @@ pub fn fill(home: &Home, target_bytes: u64, seed: u64) -> RegistryStats {
 
 /// One day at the station: 1% of the cases get a new description (audited) and 1% new cases
 /// arrive.
-pub fn change_one_percent(home: &Home, day: u64) {
+pub fn change_one_percent(home: &Home, day: u64, generated_cases: u64) {
     let actor = actor(home);
     let mut reg = Registry::open_in(home).expect("open registry");
-    let total = reg.counts().expect("counts").cases;
+    let total = generated_cases;
     let mut prose = Prose::new(1000 + day);
     let changes = (total / 100).max(1);
     reg.write(|tx| {
@@ -235,7 +231,7 @@ pub fn change_one_percent(home: &Home, day: u64) {
             cases::create(
                 tx,
                 &NewCase {
-                    number: format!("{}-D{day}-{i:06}", 2027),
+                    number: format!("2027-{:06}", day * 10_000 + i),
                     title: prose.title(),
                     description: prose.text(len),
                     officer: Some(prose.name()),

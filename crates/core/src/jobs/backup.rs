@@ -213,7 +213,17 @@ pub fn create(
     reg.snapshot_with_progress(&snap_path, progress)?;
     cancel.check()?;
     let (schema, counts, docs) = {
-        let snap = Registry::open(&snap_path)?;
+        // The whole snapshot is checked here, page by page: a damaged registry is never backed up.
+        let snap = Registry::open(&snap_path).map_err(|e| {
+            let _ = fs::remove_file(&snap_path);
+            match e {
+                Error::RegistryCorrupt { detail, .. } => Error::RegistryCorrupt {
+                    path: ctx.home.registry().display().to_string(),
+                    detail: format!("its snapshot fails the integrity check: {detail}"),
+                },
+                other => other,
+            }
+        })?;
         let c = snap.counts()?;
         let docs = snap.read(documents::all)?;
         (snap.schema_version()?, c, docs)

@@ -3,7 +3,7 @@ use std::future::Future;
 use crate::audit::Actor;
 use crate::config::Settings;
 use crate::paths::Home;
-use crate::registry::Registry;
+use crate::registry::{IntegrityCheck, Registry};
 use crate::secrets::Keyring;
 use crate::station::Station;
 use crate::storage::{open_destinations, Destinations};
@@ -51,8 +51,14 @@ impl Context {
         })
     }
 
+    /// The live registry, opened with the header check only: a full `quick_check` reads the
+    /// whole file (about 1 s per 100 MB) and every command would pay it. Damaged pages are
+    /// still refused when read (`registry_corrupt`), and the whole file is checked where it
+    /// matters: the snapshot of every backup, the restored copy of every restore and drill,
+    /// and `check`.
     pub fn registry(&self) -> Result<Registry> {
-        Registry::open_in(&self.home)
+        self.home.create_dirs()?;
+        Registry::open_with(self.home.registry(), IntegrityCheck::Header)
     }
 
     /// The configured document and backup stores (local folders when no cloud is set up).

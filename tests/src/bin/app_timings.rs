@@ -1,0 +1,116 @@
+//! The app's figures for the station benchmark (`make bench`), measured by the end-to-end
+//! harness on the real window under the X display: cold start to an interactive dashboard (from
+//! launching tauri-driver to the dashboard showing the keyring's state), and the first render of
+//! the cases list with 10,000 cases in the registry (from the click on "Cases" to the first
+//! rows painted, timed inside the page). Three rounds, medians; prints a table and writes
+//! `<target>/bench/app.json`.
+//!
+//! usage: app_timings   (inside scripts/with-services.sh, which provides the display and keyring)
+#![allow(clippy::print_stdout)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use strongroom_core::audit::Actor;
+use strongroom_core::paths::Home;
+use strongroom_core::registry::cases::{self, NewCase};
+use strongroom_core::registry::Registry;
+use strongroom_core::station::Station;
+use strongroom_tests::app::{bin_dir, AppSession};
+
+const CASES: usize = 10_000;
+const ROUNDS: usize = 3;
+
+/// Clicks "Cases" and resolves, after the next frame, with the milliseconds until 100 case rows
+/// are in the page.
+const FIRST_RENDER: &str = r#"
+const done = arguments[arguments.length - 1];
+const t0 = performance.now();
+document.querySelector('[data-testid="nav-cases"]').click();
+(function poll() {
+  if (document.querySelectorAll('[data-testid="case-row"]').length >= 100) {
+    requestAnimationFrame(() => done(performance.now() - t0));
+  } else {
+    requestAnimationFrame(poll);
+  }
+})();
+"#;
+
+fn seed(station_home: &Path) {
+    let home = Home::at(station_home);
+    let station = Station::load_or_unregistered(&home).expect("station");
+    let actor = Actor::new(&station, "bench");
+    let mut reg = Registry::open_in(&home).expect("the app's registry");
+    reg.write(|tx| {
+        for i in 0..CASES {
+            cases::create(
+                tx,
+                &NewCase {
+                    number: format!("2026-{i:06}"),
+                    title: format!("Burglary at {} Mill Lane, unit {}", i % 400, i % 17),
+                    description: format!("Reported by caller {i}; statement taken at the desk."),
+                    ..Default::default()
+                },
+                &actor,
+            )?;
+        }
+        Ok(())
+    })
+    .expect("seed the cases");
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    s[s.len() / 2]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let mut cold = Vec::new();
+    let mut first_render = Vec::new();
+    for round in 1..=ROUNDS {
+        let app = AppSession::start(&[]).await;
+        let reachable = app.text_of("info-keyring").await;
+        cold.push(app.started.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(reachable, "reachable", "the app did not reach the keyring");
+        let t = Instant::now();
+        seed(&app.home.path().join("station"));
+        let seeded = t.elapsed();
+        let ms = app
+            .client
+            .execute_async(FIRST_RENDER, vec![])
+            .await
+            .expect("the timing script runs")
+            .as_f64()
+            .expect("milliseconds");
+        first_render.push(ms);
+        println!(
+            "round {round}: cold start {:.0} ms, cases list first render {ms:.0} ms ({CASES} cases seeded in {seeded:.1?})",
+            cold[round - 1]
+        );
+        app.close().await;
+    }
+    let (c, f) = (median(&cold), median(&first_render));
+    println!();
+    println!("| app (release, Xvfb) | median | target | met |");
+    println!("|---|---|---|---|");
+    println!(
+        "| cold start to an interactive dashboard | {c:.0} ms | < 1500 ms | {} |",
+        if c < 1500.0 { "yes" } else { "NO" }
+    );
+    println!(
+        "| cases list first render, {CASES} cases | {f:.0} ms | < 300 ms | {} |",
+        if f < 300.0 { "yes" } else { "NO" }
+    );
+    let dir = bin_dir().parent().expect("target dir").join("bench");
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let json = serde_json::json!({
+        "bench": "app", "rounds": ROUNDS, "cases": CASES,
+        "cold_start_ms": cold, "cold_start_median_ms": c,
+        "cases_first_render_ms": first_render, "cases_first_render_median_ms": f,
+    });
+    let path = dir.join("app.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&json).expect("json")).expect("write");
+    println!("written: {}", path.display());
+}
