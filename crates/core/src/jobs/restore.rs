@@ -17,7 +17,7 @@ use crate::archive::{self, Reader};
 use crate::audit::{self, Actor, AuditEvent, AuditFilter, AuditRecord, EventType, Outcome};
 use crate::crypto::KeyStore;
 use crate::progress::{Cancel, Progress};
-use crate::registry::{backups, timestamp, IntegrityCheck, Registry, SCHEMA_VERSION};
+use crate::registry::{audit_log, backups, timestamp, IntegrityCheck, Registry, SCHEMA_VERSION};
 use crate::{Error, Result};
 
 /// What `backup restore` did (the CLI's JSON).
@@ -176,23 +176,8 @@ pub fn restore(
     fs::create_dir_all(&safety_dir).map_err(|e| Error::io("created", &safety_dir, e))?;
     let stamp = time_stamp();
     let safety = safety_dir.join(format!("registry-{stamp}.sqlite3"));
-    let (live_records, live_backups) = {
-        let live = ctx.registry()?;
-        progress.stage("safety_copy", 0, None);
-        // Written under <home>/tmp first (cleaned by the next job if this one is killed), then
-        // renamed into place: a file under safety/ is always a complete copy.
-        let partial = ctx.home.tmp_dir().join(format!("safety-{stamp}.sqlite3"));
-        live.snapshot_with_progress(&partial, progress)?;
-        fs::rename(&partial, &safety).map_err(|e| Error::io("moved", &safety, e))?;
-        fsync_dir(&safety_dir);
-        (
-            live.read(|db| audit::list(db, &AuditFilter::default()))?,
-            live.read(backups::list)?,
-        )
-    };
-
-    // Carry forward what the live log recorded after the backup. `unpack` checked the whole
-    // file already; what is written here is SQLite's own transaction.
+    // What the live log recorded after the backup is carried forward. `unpack` checked the
+    // whole restored file already; what is written here is SQLite's own transaction.
     let mut restored = Registry::open_with(&unpacked.path, IntegrityCheck::Header)?;
     let tail = restored.read(|db| {
         Ok(audit::list(
@@ -206,7 +191,21 @@ pub fn restore(
         .into_iter()
         .next())
     })?;
-    let to_carry = records_after(&live_records, tail.as_ref());
+    let (to_carry, live_backups) = {
+        let live = ctx.registry()?;
+        progress.stage("safety_copy", 0, None);
+        // Written under <home>/tmp first (cleaned by the next job if this one is killed), then
+        // renamed into place: a file under safety/ is always a complete copy.
+        let partial = ctx.home.tmp_dir().join(format!("safety-{stamp}.sqlite3"));
+        live.snapshot_with_progress(&partial, progress)?;
+        fs::rename(&partial, &safety).map_err(|e| Error::io("moved", &safety, e))?;
+        fsync_dir(&safety_dir);
+        let to_carry = match &tail {
+            Some(t) => live.read(|db| audit_log::after(db, t))?,
+            None => live.read(|db| audit::list(db, &AuditFilter::default()))?,
+        };
+        (to_carry, live.read(backups::list)?)
+    };
     let carried = to_carry.len() as u64;
     restored.write(|tx| {
         for r in &to_carry {
@@ -323,7 +322,8 @@ fn restore_to(
     let result = (|| -> Result<_> {
         let unpacked = unpack(ctx, id, &scratch, progress, cancel)?;
         let counts = {
-            let r = Registry::open(&unpacked.path)?;
+            // `unpack` checked every page already.
+            let r = Registry::open_with(&unpacked.path, IntegrityCheck::Header)?;
             r.counts()?
         };
         for p in sqlite_files(&unpacked.path).iter().skip(1) {
@@ -361,24 +361,6 @@ fn restore_to(
         carried_forward: 0,
         safety_copy: None,
     })
-}
-
-/// The live records made after the restored log's last record: those after the same record
-/// (same sequence number and hash) when the live log contains it, else those later in time.
-fn records_after(live: &[AuditRecord], tail: Option<&AuditRecord>) -> Vec<AuditRecord> {
-    let Some(tail) = tail else {
-        return live.to_vec();
-    };
-    if let Some(pos) = live
-        .iter()
-        .position(|r| r.seq == tail.seq && r.hash == tail.hash)
-    {
-        return live[pos + 1..].to_vec();
-    }
-    live.iter()
-        .filter(|r| r.time > tail.time)
-        .cloned()
-        .collect()
 }
 
 fn carry_forward(tx: &crate::registry::Tx<'_>, r: &AuditRecord) -> Result<()> {

@@ -3,7 +3,7 @@
 //! [`crate::audit::append`]. UPDATE and DELETE are rejected by triggers, and an INSERT must link
 //! to the last record (next sequence number, previous hash).
 
-use rusqlite::{params, Row};
+use rusqlite::{params, OptionalExtension, Row};
 use time::OffsetDateTime;
 
 use super::{sql, timestamp, Db, Tx};
@@ -110,6 +110,34 @@ pub fn list(db: &Db<'_>, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
         Ok(())
     })?;
     Ok(out)
+}
+
+/// The records after `tail` (a record of another copy of this log): those after the same
+/// record (same sequence number and hash) when this log holds it, else those later in time.
+/// Reads only what follows, so a restore never loads a whole log into memory.
+pub fn after(db: &Db<'_>, tail: &AuditRecord) -> Result<Vec<AuditRecord>> {
+    let same: Option<String> = db
+        .conn()
+        .query_row(
+            "SELECT hash FROM audit WHERE seq = ?1",
+            params![tail.seq],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql)?;
+    let (clause, arg): (&str, rusqlite::types::Value) = if same.as_deref() == Some(&tail.hash) {
+        ("seq > ?1", rusqlite::types::Value::Integer(tail.seq))
+    } else {
+        ("time > ?1", rusqlite::types::Value::Text(tail.time.clone()))
+    };
+    let mut stmt = db
+        .conn()
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM audit WHERE {clause} ORDER BY seq"
+        ))
+        .map_err(sql)?;
+    let rows = stmt.query_map(params![arg], from_row).map_err(sql)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
 }
 
 /// Streams the records matching the filter (its paging included) to `f`.
