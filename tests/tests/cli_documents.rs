@@ -178,6 +178,9 @@ fn add_and_get_round_trip(env: &Env) -> (i64, String) {
     }
     assert_eq!(docs[0]["media_type"], "application/pdf");
     assert_eq!(docs[1]["media_type"], "text/plain");
+    // Ids follow the order the files were given, whatever order the uploads finished in.
+    let id = |i: usize| docs[i]["id"].as_i64().unwrap();
+    assert!(id(0) < id(1) && id(1) < id(3), "{docs:?}");
     // The duplicate is the first document, not a new one.
     assert_eq!(docs[2]["id"], docs[0]["id"]);
     assert_ne!(docs[1]["id"], docs[0]["id"]);

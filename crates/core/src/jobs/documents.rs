@@ -230,8 +230,9 @@ enum Plan {
 /// Uploads `files` as documents of case `case_number` and records each (DOCUMENT_UPLOADED).
 /// Returns one document per file, in order; a file whose content the case already holds
 /// returns the existing document and is not uploaded again. Every file is hashed first; then
-/// up to [`IN_FLIGHT`] uploads run at once and each document is recorded the moment its upload
-/// completes, so a crash keeps what was done. An upload interrupted earlier (crash, kill,
+/// up to [`IN_FLIGHT`] uploads run at once and each document is recorded as soon as it and the
+/// files before it are stored (ids follow the order of `files`), so a crash keeps what was
+/// done. An upload interrupted earlier (crash, kill,
 /// network) continues from the parts already stored.
 ///
 /// Progress stages: `hash` (per file), `upload` (bytes of all uploads together), `file`
@@ -318,7 +319,8 @@ pub fn add(
                 (i, out)
             })
         });
-        let mut running = futures::stream::iter(uploads).buffer_unordered(IN_FLIGHT);
+        // In order, so documents get their ids in the order the files were given.
+        let mut running = futures::stream::iter(uploads).buffered(IN_FLIGHT);
         while let Some((i, version_id)) = running.next().await {
             let Plan::Upload {
                 sha256,
@@ -721,7 +723,7 @@ pub fn get_case(
             let (part, store) = (combined.part(i), dest.documents.as_ref());
             async move { (i, fetch(store, doc, out_dir, &part).await) }
         });
-        let mut running = futures::stream::iter(fetches).buffer_unordered(IN_FLIGHT);
+        let mut running = futures::stream::iter(fetches).buffered(IN_FLIGHT);
         while let Some((i, fetched)) = running.next().await {
             let (tmp, hashed) = fetched?;
             match hashed {
