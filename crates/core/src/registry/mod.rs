@@ -305,13 +305,19 @@ fn open_error(path: &Path, e: rusqlite::Error) -> Error {
 }
 
 fn check_integrity(conn: &Connection, path: &Path) -> Result<()> {
-    let mut stmt = conn
-        .prepare("PRAGMA quick_check(5)")
+    // The page and b-tree structure only: re-evaluating every CHECK constraint (the GLOBs over
+    // each description) costs ten times as much (9.9 s instead of 0.9 s for 500 MB) and finds
+    // nothing the structure check misses, as every write was checked when it was made.
+    conn.pragma_update(None, "ignore_check_constraints", true)
         .map_err(|e| open_error(path, e))?;
-    let rows: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .and_then(|rows| rows.collect())
+    let rows = conn.prepare("PRAGMA quick_check(5)").and_then(|mut stmt| {
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+    });
+    // Writes must be checked again whatever happened above.
+    conn.pragma_update(None, "ignore_check_constraints", false)
         .map_err(|e| open_error(path, e))?;
+    let rows = rows.map_err(|e| open_error(path, e))?;
     if rows.len() == 1 && rows[0] == "ok" {
         Ok(())
     } else {

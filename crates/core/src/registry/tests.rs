@@ -1065,3 +1065,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_integrity_check_leaves_check_constraints_enforced() {
+    let (_t, reg) = fresh();
+    reg.quick_check().unwrap();
+    let bypass = reg.db().conn().execute(
+        "INSERT INTO cases (number, title, created_at, updated_at, created_by)
+         VALUES ('not a number!', 'Theft', 'x', 'x', 'x')",
+        [],
+    );
+    assert!(bypass.is_err(), "a CHECK constraint was not enforced");
+    let on: i64 = reg
+        .db()
+        .conn()
+        .query_row("PRAGMA ignore_check_constraints", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(on, 0);
+}
