@@ -93,7 +93,12 @@ async fn main() {
     }
     let (c, f) = (median(&cold), median(&first_render));
     println!();
-    println!("| app (release, Xvfb) | median | target | met |");
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    println!("| app ({build} build, Xvfb) | median | target | met |");
     println!("|---|---|---|---|");
     println!(
         "| cold start to an interactive dashboard | {c:.0} ms | < 1500 ms | {} |",
@@ -106,7 +111,7 @@ async fn main() {
     let dir = bin_dir().parent().expect("target dir").join("bench");
     std::fs::create_dir_all(&dir).expect("bench dir");
     let json = serde_json::json!({
-        "bench": "app", "rounds": ROUNDS, "cases": CASES,
+        "bench": "app", "build": build, "rounds": ROUNDS, "cases": CASES,
         "cold_start_ms": cold, "cold_start_median_ms": c,
         "cases_first_render_ms": first_render, "cases_first_render_median_ms": f,
     });
