@@ -12,12 +12,16 @@
 //! JSON to `<target>/bench/transfer.json`.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "measure/mod.rs"]
+mod measure;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use measure::{cpu_of, median, settle};
 use strongroom_core::progress::{Cancel, NoProgress};
 use strongroom_core::secrets::Sensitive;
 use strongroom_core::storage::{GetOptions, ObjectStore, PutOptions, S3Store, S3StoreConfig};
@@ -37,12 +41,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(500);
-    let cache = std::env::var_os("STRONGROOM_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home().join(".cache/strongroom"));
+    let cache = measure::cache_dir();
     let venv_bin = cache.join("venv/bin");
-    let aws = find_tool("aws", &cache.join("awscli/bin"));
-    let rclone = find_tool("rclone", &venv_bin);
+    let aws = measure::find_tool("aws", &[cache.join("awscli/bin")]);
+    let rclone = measure::find_tool("rclone", std::slice::from_ref(&venv_bin));
 
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-transfer");
     std::fs::create_dir_all(&dir).expect("bench dir");
@@ -329,18 +331,6 @@ fn children_cpu() -> f64 {
     d
 }
 
-/// utime + stime of a running process, in seconds.
-fn cpu_of(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after_comm = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = after_comm.split_whitespace().collect();
-    [11, 12]
-        .iter()
-        .map(|i| f.get(*i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0))
-        .sum::<f64>()
-        / 100.0
-}
-
 /// Strongroom's side: one put or one verified get through the S3 provider, as the jobs use it.
 fn child(mode: &str) {
     let ep = std::env::var("STRONGROOM_BENCH_S3_ENDPOINT").expect("endpoint");
@@ -379,43 +369,9 @@ fn child(mode: &str) {
     });
 }
 
-/// `name` in `venv_bin`, else on PATH.
-fn find_tool(name: &str, venv_bin: &Path) -> PathBuf {
-    let in_venv = venv_bin.join(name);
-    if in_venv.exists() {
-        return in_venv;
-    }
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join(name))
-        .find(|p| p.exists());
-    on_path.unwrap_or_else(|| {
-        panic!("{name} is not installed: `make bench` installs it (awscli from PyPI, rclone from Debian)")
-    })
-}
-
-fn home() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp"))
-}
-
-/// Untimed, before each step: remove the old output and write back dirty pages.
-fn settle(output: &Path) {
-    let _ = std::fs::remove_file(output);
-    let _ = Command::new("sync").status();
-}
-
-fn median(v: impl Iterator<Item = f64>) -> f64 {
-    let mut s: Vec<f64> = v.collect();
-    s.sort_by(|a, b| a.total_cmp(b));
-    s[s.len() / 2]
-}
-
 fn median_opt(v: impl Iterator<Item = Option<f64>>) -> Option<f64> {
     let s: Vec<f64> = v.flatten().collect();
-    (!s.is_empty()).then(|| median(s.into_iter()))
+    (!s.is_empty()).then(|| median(s))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
