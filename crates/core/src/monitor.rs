@@ -74,7 +74,7 @@ pub fn check(ctx: &Context, now: OffsetDateTime) -> Result<Health> {
                 Severity::Critical,
                 "REGISTRY_CORRUPT",
                 format!(
-                    "the registry file is damaged ({}): keep a copy of the file, then restore the newest verified backup with `strongroom backup restore ID` (or the app's restore wizard)",
+                    "the registry file is damaged ({}): keep a copy of the file, then restore the newest verified backup with `strongroom backup restore ID`",
                     e.code()
                 ),
             )],
