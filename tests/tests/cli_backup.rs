@@ -878,22 +878,9 @@ fn a_registry_damaged_inside_is_found_by_check_and_never_backed_up() {
     assert_eq!(r.error_code(), Some("registry_corrupt"), "{r:?}");
     assert!(r.stderr.contains("registry.sqlite3"), "{}", r.stderr);
     assert!(!r.stderr.contains("snapshot-"), "{}", r.stderr);
-    let made: Vec<_> = walk(&s.st.home().join("backups"))
+    let made: Vec<_> = strongroom_tests::cli::files_under(&s.st.home().join("backups"))
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "srb"))
         .collect();
     assert!(made.is_empty(), "a backup of a damaged registry: {made:?}");
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

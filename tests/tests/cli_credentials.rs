@@ -92,7 +92,7 @@ fn s3_credentials_come_from_a_named_aws_profile() {
         assert!(!out.stdout.contains(canary) && !out.stderr.contains(canary));
     }
     // Nothing under the home holds the profile's secret: it stays in the AWS files.
-    for entry in walk(&st.home()) {
+    for entry in strongroom_tests::cli::files_under(&st.home()) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         assert!(
             !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
@@ -100,21 +100,6 @@ fn s3_credentials_come_from_a_named_aws_profile() {
             entry.display()
         );
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -200,7 +185,7 @@ fn a_secret_set_through_the_cli_lives_only_in_the_keyring_and_is_audited() {
     for out in [&set, &list, &tested, &audit] {
         assert!(!out.stdout.contains(canary) && !out.stderr.contains(canary));
     }
-    for entry in walk(station.st.dir.path()) {
+    for entry in strongroom_tests::cli::files_under(station.st.dir.path()) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         assert!(
             !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),

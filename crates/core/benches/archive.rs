@@ -8,12 +8,16 @@
 //! peak RSS (VmHWM) is its own. Prints medians, ratios and the peak RSS.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "measure/mod.rs"]
+mod measure;
+
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use measure::same_file;
 use strongroom_core::archive::{self, Manifest, WriteParams};
 use strongroom_core::crypto::{KeySet, MasterKey};
 
@@ -283,17 +287,6 @@ fn child(mode: &str) {
     let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
         + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
     println!("cpu_ticks={ticks}");
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    use sha2::{Digest, Sha256};
-    let h = |p: &Path| {
-        let mut f = File::open(p).expect("open");
-        let mut s = Sha256::new();
-        std::io::copy(&mut f, &mut s).expect("hash");
-        s.finalize()
-    };
-    h(a) == h(b)
 }
 
 /// A file laid out like a SQLite database: 4 KiB pages of records (case numbers, names, dates,

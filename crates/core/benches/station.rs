@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use measure::{median, settle, shell, size_of, timed, Sample};
+use measure::{median, settle, sha256_of, shell, size_of, timed, Sample};
 use serde::Serialize;
 use strongroom_core::paths::Home;
 use strongroom_core::registry::Registry;
@@ -221,20 +221,7 @@ fn main() {
         let listed = timed(&station.cmd(&["backup", "list"], false), None, None);
         let id = str_field(&json_of(&listed)[0], "id");
         let out = cfg.dir.join("stages-restored.sqlite");
-        let out_s = out.display().to_string();
-        stages(&station.cmd(
-            &[
-                "backup",
-                "restore",
-                &id,
-                "--yes",
-                "--reason",
-                "benchmark",
-                "--to",
-                &out_s,
-            ],
-            false,
-        ));
+        stages(&station.restore_to(&id, &out));
         return;
     }
     local_backup_and_restore(&cfg, &tools, &station, stats.bytes, &mut report);
@@ -309,6 +296,24 @@ impl Station {
 
     fn registry(&self) -> PathBuf {
         Home::at(&self.root).registry()
+    }
+
+    /// `backup restore ID --to OUT`: verified, and nothing live touched.
+    fn restore_to(&self, id: &str, out: &Path) -> Command {
+        let out = out.display().to_string();
+        self.cmd(
+            &[
+                "backup",
+                "restore",
+                id,
+                "--yes",
+                "--reason",
+                "benchmark",
+                "--to",
+                &out,
+            ],
+            false,
+        )
     }
 }
 
@@ -397,14 +402,6 @@ fn then_sync(c: &Command) -> Command {
 
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-fn sha256_of(path: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    let mut f = std::fs::File::open(path).expect("open for hashing");
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).expect("hash");
-    hex::encode(h.finalize())
 }
 
 /// Cases in a SQLite file, read-only.
@@ -498,23 +495,7 @@ fn local_backup_and_restore(
         let out = restored.join("strongroom.sqlite");
         settle(&restored);
         std::fs::create_dir_all(&restored).expect("restore dir");
-        let s = timed(
-            &st.cmd(
-                &[
-                    "backup",
-                    "restore",
-                    &id,
-                    "--yes",
-                    "--reason",
-                    "benchmark",
-                    "--to",
-                    &out.display().to_string(),
-                ],
-                false,
-            ),
-            None,
-            None,
-        );
+        let s = timed(&st.restore_to(&id, &out), None, None);
         assert_eq!(
             cases_in(&out),
             cases,
@@ -777,23 +758,7 @@ fn scaling(cfg: &Config, tools: &Tools, s3: &S3Server, main_bytes: u64, report: 
             let id = str_field(&json_of(&s), "id");
             report.push(scenario, "strongroom", stats.bytes, s);
             settle(&out);
-            let s = timed(
-                &st.cmd(
-                    &[
-                        "backup",
-                        "restore",
-                        &id,
-                        "--yes",
-                        "--reason",
-                        "benchmark",
-                        "--to",
-                        &out.display().to_string(),
-                    ],
-                    false,
-                ),
-                None,
-                None,
-            );
+            let s = timed(&st.restore_to(&id, &out), None, None);
             report.push(restore, "strongroom", stats.bytes, s);
         }
         settle(&out);
@@ -975,22 +940,7 @@ impl S3Server {
 
     /// Credentials and endpoint for restic, rclone (remote `bench:`) and the aws CLI.
     fn peer_env(&self, c: &mut Command) {
-        // A machine-wide CA bundle breaks rclone's plain-http transport and means nothing on
-        // loopback http.
-        c.env_remove("AWS_CA_BUNDLE")
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", self.dir.join("none"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.join("none"))
-            .env("RCLONE_CONFIG", self.dir.join("none.conf"))
-            .env("RCLONE_CONFIG_BENCH_TYPE", "s3")
-            .env("RCLONE_CONFIG_BENCH_PROVIDER", "Other")
-            .env("RCLONE_CONFIG_BENCH_ENV_AUTH", "false")
-            .env("RCLONE_CONFIG_BENCH_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("RCLONE_CONFIG_BENCH_REGION", "us-east-1")
-            .env("RCLONE_CONFIG_BENCH_ENDPOINT", &self.endpoint);
+        measure::s3_peer_env(c, &self.endpoint, ACCESS_KEY, SECRET_KEY, &self.dir);
     }
 }
 

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use measure::{cpu_of, median, settle};
+use measure::{cpu_of, median, same_file, settle};
 use strongroom_core::progress::{Cancel, NoProgress};
 use strongroom_core::secrets::Sensitive;
 use strongroom_core::storage::{GetOptions, ObjectStore, PutOptions, S3Store, S3StoreConfig};
@@ -56,25 +56,7 @@ fn main() {
     println!("S3 server {ep}; object {mb} MiB (incompressible)");
 
     let peer_env = |c: &mut Command| {
-        // A custom CA bundle of the machine breaks rclone's plain-http transport and means
-        // nothing on loopback http.
-        c.env_remove("AWS_CA_BUNDLE")
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", dir.join("aws-config-none"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                dir.join("aws-credentials-none"),
-            )
-            .env("RCLONE_CONFIG", dir.join("rclone-none.conf"))
-            .env("RCLONE_CONFIG_BENCH_TYPE", "s3")
-            .env("RCLONE_CONFIG_BENCH_PROVIDER", "Other")
-            .env("RCLONE_CONFIG_BENCH_ENV_AUTH", "false")
-            .env("RCLONE_CONFIG_BENCH_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("RCLONE_CONFIG_BENCH_REGION", "us-east-1")
-            .env("RCLONE_CONFIG_BENCH_ENDPOINT", &ep);
+        measure::s3_peer_env(c, &ep, ACCESS_KEY, SECRET_KEY, &dir);
     };
     let run = |argv: Vec<String>| -> Step {
         let mut c = Command::new(&argv[0]);
@@ -372,17 +354,6 @@ fn child(mode: &str) {
 fn median_opt(v: impl Iterator<Item = Option<f64>>) -> Option<f64> {
     let s: Vec<f64> = v.flatten().collect();
     (!s.is_empty()).then(|| median(s))
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    use sha2::{Digest, Sha256};
-    let h = |p: &Path| {
-        let mut f = File::open(p).expect("open");
-        let mut s = Sha256::new();
-        std::io::copy(&mut f, &mut s).expect("hash");
-        s.finalize()
-    };
-    h(a) == h(b)
 }
 
 /// Incompressible bytes, like the scanned documents and the encrypted backups that go up.

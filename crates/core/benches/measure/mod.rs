@@ -185,3 +185,41 @@ pub fn size_of(path: &Path) -> u64 {
         .map(|rd| rd.flatten().map(|e| size_of(&e.path())).sum())
         .unwrap_or(0)
 }
+
+/// Lower-case hex SHA-256 of a file.
+pub fn sha256_of(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let mut f = std::fs::File::open(path).expect("open for hashing");
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).expect("hash");
+    hex::encode(h.finalize())
+}
+
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    sha256_of(a) == sha256_of(b)
+}
+
+/// The environment of the peers (the aws CLI, rclone as remote `bench:`, restic) for an S3
+/// server at `endpoint` with these throwaway keys; `none_dir` holds the config files that do
+/// not exist, so no user configuration leaks in.
+pub fn s3_peer_env(c: &mut Command, endpoint: &str, access: &str, secret: &str, none_dir: &Path) {
+    // A custom CA bundle of the machine breaks rclone's plain-http transport and means nothing
+    // on loopback http.
+    c.env_remove("AWS_CA_BUNDLE")
+        .env("AWS_ACCESS_KEY_ID", access)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", none_dir.join("aws-config-none"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            none_dir.join("aws-credentials-none"),
+        )
+        .env("RCLONE_CONFIG", none_dir.join("rclone-none.conf"))
+        .env("RCLONE_CONFIG_BENCH_TYPE", "s3")
+        .env("RCLONE_CONFIG_BENCH_PROVIDER", "Other")
+        .env("RCLONE_CONFIG_BENCH_ENV_AUTH", "false")
+        .env("RCLONE_CONFIG_BENCH_ACCESS_KEY_ID", access)
+        .env("RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY", secret)
+        .env("RCLONE_CONFIG_BENCH_REGION", "us-east-1")
+        .env("RCLONE_CONFIG_BENCH_ENDPOINT", endpoint);
+}

@@ -17,8 +17,8 @@ use super::{block_on, Context, RegistryJournal};
 use crate::audit::{self, AuditEvent, EventType, Outcome};
 use crate::progress::{Cancel, Progress};
 use crate::registry::backups::Backup;
-use crate::registry::{timestamp, Registry};
-use crate::storage::{ObjectMetadata, ObjectStore, PutOptions, Tier, ARCHIVE_PREFIX};
+use crate::registry::Registry;
+use crate::storage::{ObjectStore, PutOptions, Tier, ARCHIVE_PREFIX};
 use crate::Result;
 
 fn clean(s: &str) -> String {
@@ -81,12 +81,7 @@ pub fn ensure_monthly_copy(
     }
     let key = archive_key(&b.station, b.created_at, &b.id);
     let opts = PutOptions {
-        metadata: ObjectMetadata {
-            sha256: b.sha256.clone(),
-            station: Some(b.station.clone()),
-            created: Some(timestamp::format(b.created_at)),
-            case_number: None,
-        },
+        metadata: super::backup::object_metadata(b),
         if_not_exists: true,
         tier: Some(Tier::Archive),
         journal: Some(Arc::new(RegistryJournal::open_in(&ctx.home)?)),

@@ -89,6 +89,16 @@ pub struct Verified {
     pub code: Option<String>,
 }
 
+/// The metadata every stored copy of backup `b` carries (the cloud copy, the archive copy).
+pub(crate) fn object_metadata(b: &Backup) -> ObjectMetadata {
+    ObjectMetadata {
+        sha256: b.sha256.clone(),
+        station: Some(b.station.clone()),
+        created: Some(timestamp::format(b.created_at)),
+        case_number: None,
+    }
+}
+
 /// The object key of a backup, in the local folder and the cloud alike:
 /// `backups/<station id>/<UTC time>-<backup id>.srb` (the station id is a UUID; nothing
 /// user-typed). The prefix scopes the retention lifecycle rules ([`BACKUP_PREFIX`]).
@@ -511,12 +521,7 @@ pub fn upload_pending(
         }
         let key = object_key(&b.station, b.created_at, &b.id);
         let opts = PutOptions {
-            metadata: ObjectMetadata {
-                sha256: b.sha256.clone(),
-                station: Some(b.station.clone()),
-                created: Some(timestamp::format(b.created_at)),
-                case_number: None,
-            },
+            metadata: object_metadata(&b),
             if_not_exists: true,
             journal: Some(journal.clone()),
             ..PutOptions::default()
