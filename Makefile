@@ -6,7 +6,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/strongroom/target
 CARGO ?= cargo
 
-.PHONY: run test bench deps-run deps-test deps-bench ui build bindings clean-cache
+.PHONY: run test bench package deps-run deps-test deps-bench ui build bindings clean-cache
 
 ## make run: build and open the desktop app (local registry, local folders, keys in the OS keyring)
 run: deps-run ui
@@ -26,6 +26,12 @@ bench: deps-bench ui
 	  '$(CARGO) bench -p strongroom-core --bench station --bench archive --bench transfer \
 	   && $(CARGO_TARGET_DIR)/release/app_timings'
 	@echo "tables above; JSON in $(CARGO_TARGET_DIR)/bench/"
+
+## make package: release build, then the .deb (app, CLI, desktop entry, icons); prints its path
+package: deps-run ui
+	$(CARGO) build --release -p strongroom-app -p strongroom-cli
+	@deb=$$(bash scripts/package.sh release | tail -n 1) && echo "package: $$deb" && \
+	  echo "install it with: sudo apt install $$deb   (or sudo dpkg -i $$deb)"
 
 deps-bench:
 	bash scripts/install-deps.sh bench

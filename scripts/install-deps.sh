@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Strongroom needs on a Debian 12 / Ubuntu machine, only when missing (idempotent).
 #   install-deps.sh run    what `make run` needs: the Rust toolchain's C libraries and the UI packages
-#   install-deps.sh test   plus the test services: moto, Azurite, gnome-keyring, Xvfb, tauri-driver
+#   install-deps.sh test   plus the test services: moto, Azurite, gnome-keyring, Xvfb, tauri-driver,
+#                          and desktop-file-utils for the package test
 #   install-deps.sh bench  plus the peers the benchmarks compare with (restic, borg, rclone, the aws
 #                          CLI, sqlite3, zstd, openssl), GNU time, and s3s-fs (a filesystem S3 server)
 set -euo pipefail
@@ -17,7 +18,7 @@ if [ "$what" = bench ]; then
 fi
 if [ "$what" = test ] || [ "$what" = bench ]; then
   apt_pkgs+=(xvfb xauth webkit2gtk-driver imagemagick x11-apps xdotool python3-gi gir1.2-gtk-3.0
-             libsecret-tools curl)
+             libsecret-tools curl desktop-file-utils)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do

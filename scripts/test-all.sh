@@ -20,4 +20,7 @@ cargo build --workspace
 step "cargo tests: unit, property, bindings freshness, storage, CLI and WebDriver end-to-end"
 cargo test --workspace --no-fail-fast
 
+step "Debian package: bundle the debug build, install it with dpkg, run both binaries' --version"
+bash scripts/package-test.sh
+
 step "all suites passed"
