@@ -376,11 +376,28 @@ impl Settings {
 
     /// Checks what can be checked without the network.
     pub fn validate(&self) -> Result<()> {
-        for ep in [&self.aws.endpoint_url, &self.azure.blob_endpoint]
-            .into_iter()
-            .flatten()
-        {
-            crate::storage::check_endpoint(ep)?;
+        // An endpoint error names the setting (and its variable), so the officer knows which
+        // line of the file, or which variable, to fix.
+        for (setting, var, ep) in [
+            (
+                "aws.endpoint_url",
+                "AWS_ENDPOINT_URL",
+                &self.aws.endpoint_url,
+            ),
+            (
+                "azure.blob_endpoint",
+                "AZURE_STORAGE_BLOB_ENDPOINT",
+                &self.azure.blob_endpoint,
+            ),
+        ] {
+            let Some(ep) = ep else { continue };
+            crate::storage::check_endpoint(ep).map_err(|e| match e {
+                Error::InsecureEndpoint { endpoint } => Error::InsecureEndpoint {
+                    endpoint: format!("{endpoint} (the setting {setting} or {var})"),
+                },
+                Error::Config { message } => config_err(format!("{setting} (or {var}): {message}")),
+                other => other,
+            })?;
         }
         if let Some(sse) = &self.aws.sse {
             if sse != "AES256" && sse != "aws:kms" {

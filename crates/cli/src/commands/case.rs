@@ -111,7 +111,11 @@ fn describe(d: &CaseDetail) -> String {
     for doc in &d.documents {
         s.push_str(&format!(
             "\n  #{:<6} {:>12} B  {}  {}",
-            doc.id, doc.size, doc.sha256, doc.name
+            doc.id,
+            doc.size,
+            doc.sha256,
+            // Escaped like `doc add` prints it: a name cannot reorder or forge terminal text.
+            doc.name.escape_debug()
         ));
     }
     s

@@ -641,7 +641,9 @@ pub struct Downloaded {
 }
 
 /// File names for the documents of one case in one folder: each recorded name cleaned again
-/// for this file system; a name that repeats gets the document id before its extension.
+/// for this file system and made portable ([`portable_name`]); a name already taken (ignoring
+/// case, also by a renamed one) gets the document id, and a counter if need be, before its
+/// extension, so two documents never land in one file. Every name fits in 255 bytes.
 fn folder_names(docs: &[Document]) -> Vec<String> {
     let mut used: HashSet<String> = HashSet::new();
     docs.iter()
@@ -649,18 +651,70 @@ fn folder_names(docs: &[Document]) -> Vec<String> {
             let base = document_name(Path::new(&d.name))
                 .ok()
                 .filter(|n| !n.starts_with(DOWNLOAD_PREFIX))
+                .map(|n| portable_name(&n))
                 .unwrap_or_else(|| format!("document-{}", d.id));
-            let mut name = base.clone();
-            if !used.insert(name.to_lowercase()) {
-                name = match base.rsplit_once('.') {
-                    Some((stem, ext)) if !stem.is_empty() => format!("{stem}-{}.{ext}", d.id),
-                    _ => format!("{base}-{}", d.id),
+            let (stem, ext) = match base.rsplit_once('.') {
+                Some((stem, ext)) if !stem.is_empty() && ext.len() <= 16 => {
+                    (stem.to_string(), format!(".{ext}"))
+                }
+                _ => (base.clone(), String::new()),
+            };
+            let mut name = fit_name(&stem, &ext);
+            let mut n = 0u32;
+            while !used.insert(name.to_lowercase()) {
+                n += 1;
+                let suffix = if n == 1 {
+                    format!("-{}{ext}", d.id)
+                } else {
+                    format!("-{}-{n}{ext}", d.id)
                 };
-                used.insert(name.to_lowercase());
+                name = fit_name(&stem, &suffix);
             }
             name
         })
         .collect()
+}
+
+/// Longest file name written by a folder download, in bytes (most file systems' limit).
+const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// `stem` cut (at a character boundary) so that `stem + suffix` fits in
+/// [`MAX_FILE_NAME_BYTES`].
+fn fit_name(stem: &str, suffix: &str) -> String {
+    let room = MAX_FILE_NAME_BYTES.saturating_sub(suffix.len());
+    let mut end = stem.len().min(room);
+    while !stem.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{suffix}", &stem[..end])
+}
+
+/// A name every desktop file system can hold as written: the characters Windows refuses
+/// (`<>:"|?*`, where `:` would even open an NTFS alternate data stream) become `_`; a device
+/// name (CON, PRN, AUX, NUL, COM1-9, LPT1-9, whatever the extension) gets a leading `_`; a
+/// trailing dot (which Windows drops) gets a `_` after it.
+fn portable_name(name: &str) -> String {
+    let mut n: String = name
+        .chars()
+        .map(|c| if "<>:\"|?*".contains(c) { '_' } else { c })
+        .collect();
+    let stem = n
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .trim_end()
+        .to_ascii_uppercase();
+    let device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && matches!(stem.as_bytes()[3], b'1'..=b'9'));
+    if device {
+        n.insert(0, '_');
+    }
+    if n.ends_with('.') {
+        n.push('_');
+    }
+    n
 }
 
 /// Downloads every document of case `case_number` into the folder `out_dir` (made when
@@ -795,6 +849,46 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn folder_names_are_portable_distinct_and_short_enough() {
+        assert_eq!(portable_name("CON"), "_CON");
+        assert_eq!(portable_name("nul.txt"), "_nul.txt");
+        assert_eq!(portable_name("Com7.tar.gz"), "_Com7.tar.gz");
+        assert_eq!(portable_name("COM0"), "COM0");
+        assert_eq!(portable_name("console.txt"), "console.txt");
+        assert_eq!(portable_name("a:b?.txt"), "a_b_.txt");
+        assert_eq!(portable_name("end."), "end._");
+        let doc = |id: i64, name: &str| Document {
+            id,
+            case: "2026-000001".into(),
+            name: name.to_string(),
+            key: String::new(),
+            size: 0,
+            sha256: String::new(),
+            media_type: String::new(),
+            added_by: String::new(),
+            added_at: time::OffsetDateTime::UNIX_EPOCH,
+            version_id: None,
+        };
+        let long = format!("{}.txt", "a".repeat(251));
+        let names = folder_names(&[
+            doc(1, "Report.txt"),
+            doc(2, "report-3.txt"),
+            doc(3, "report.txt"),
+            doc(4, &long),
+            doc(5, &long),
+        ]);
+        assert_eq!(names[..3], ["Report.txt", "report-3.txt", "report-3-2.txt"]);
+        assert_eq!(names[3], long);
+        assert!(
+            names[4].ends_with("-5.txt") && names[4].len() == 255,
+            "{}",
+            names[4]
+        );
+        let distinct: HashSet<String> = names.iter().map(|n| n.to_lowercase()).collect();
+        assert_eq!(distinct.len(), names.len());
     }
 
     #[test]

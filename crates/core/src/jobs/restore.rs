@@ -74,7 +74,7 @@ pub fn unpack(
 ) -> Result<Unpacked> {
     let (source, _) = locate(ctx, id)?;
     let (file, temp) = fetch(ctx, &source, progress)?;
-    let out = unpack_file(&file, dir, progress, cancel);
+    let out = unpack_file(&file, id, dir, progress, cancel);
     if temp {
         let _ = fs::remove_file(&file);
     }
@@ -83,6 +83,7 @@ pub fn unpack(
 
 fn unpack_file(
     file: &Path,
+    id: &str,
     dir: &Path,
     progress: &dyn Progress,
     cancel: &Cancel,
@@ -91,6 +92,17 @@ fn unpack_file(
     let header = archive::peek_header(BufReader::new(
         File::open(file).map_err(|e| Error::io("opened", file, e))?,
     ))?;
+    // The file must be the backup that was asked for: another backup put in its place (even
+    // one validly sealed by a key this workstation holds) is never restored under its name.
+    // The id is authenticated: it is part of the header every chunk is sealed over.
+    if uuid::Uuid::parse_str(id).ok() != Some(header.backup_id) {
+        return Err(Error::BackupCorrupt {
+            detail: format!(
+                "the file holds backup {} of station {}, not backup {id}",
+                header.backup_id, header.station_id
+            ),
+        });
+    }
     let keys = KeyStore::for_station(&header.station_id);
     let path = dir.join(format!("restore-{}.sqlite3", uuid::Uuid::new_v4()));
     let mut unpacked = Unpacked {
