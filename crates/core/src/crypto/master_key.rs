@@ -132,6 +132,9 @@ impl MasterKey {
     }
 }
 
+// The key bytes are `Zeroizing`, wiped when a `MasterKey` is dropped; the id is public.
+impl zeroize::ZeroizeOnDrop for MasterKey {}
+
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "MasterKey {{ id: {}, key: <redacted> }}", self.id)
