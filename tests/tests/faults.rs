@@ -1,0 +1,730 @@
+//! Faults of the machine and the store, through the real binary: the disk filling up during a
+//! backup and during a restore (a small tmpfs as the station home), the OS keyring absent (no
+//! D-Bus session), the object store answering 503 (a proxy in this file that answers the first
+//! connections itself), and two uploads of the same file at once. Each is survived with a
+//! stable error code, no panic, nothing lost, and the next run succeeds.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use rand::RngCore;
+use serde_json::Value;
+use strongroom_core::audit::Actor;
+use strongroom_core::registry::{cases, Registry};
+use strongroom_tests::cli::{self, Initialised, Run};
+use strongroom_tests::fault_proxy::host_port;
+use strongroom_tests::services;
+use strongroom_tests::station::stand_in_init;
+
+fn no_panic(r: &Run, what: &str) {
+    assert_ne!(r.code, 101, "{what}: the binary panicked: {r:?}");
+    assert_ne!(r.code, -1, "{what}: the binary died of a signal: {r:?}");
+    assert!(!r.stderr.contains("panicked"), "{what}: {r:?}");
+}
+
+fn integrity_ok(path: &Path) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let r: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(r, "ok", "{}", path.display());
+}
+
+fn case_count(path: &Path) -> i64 {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.query_row("SELECT count(*) FROM cases", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// A tmpfs of `size` mounted at `dir`, unmounted when dropped.
+struct Tmpfs {
+    dir: PathBuf,
+}
+
+impl Tmpfs {
+    /// `None` (with a note) where mounting is impossible (not root, no CAP_SYS_ADMIN).
+    fn mount(dir: &Path, size: &str) -> Option<Self> {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Some(Self {
+                dir: dir.to_path_buf(),
+            }),
+            Ok(o) => {
+                eprintln!(
+                    "skipped: a tmpfs cannot be mounted here ({}); the disk-full tests need root",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("skipped: `mount` cannot run here ({e})");
+                None
+            }
+        }
+    }
+
+    /// Fills the file system with a file until about `leave` bytes are free; returns its path.
+    fn fill(&self, leave: u64) -> PathBuf {
+        let filler = self.dir.join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0xa5u8; 64 * 1024];
+        loop {
+            let free = free_bytes(&self.dir);
+            if free <= leave + chunk.len() as u64 {
+                break;
+            }
+            if f.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        f.sync_all().ok();
+        filler
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+    }
+}
+
+fn free_bytes(dir: &Path) -> u64 {
+    let out = Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// `n` cases with about 2 KB of incompressible text each, written straight to the registry.
+fn add_bulk(s: &Initialised, n: u64) {
+    let mut reg = Registry::open(s.registry()).unwrap();
+    let station = strongroom_core::station::Station {
+        id: s.id.clone(),
+        name: "Northgate".into(),
+    };
+    let actor = Actor::new(&station, "test");
+    let mut rng = rand::thread_rng();
+    reg.write(|tx| {
+        for i in 0..n {
+            let mut noise = [0u8; 1000];
+            rng.fill_bytes(&mut noise);
+            cases::create(
+                tx,
+                &cases::NewCase {
+                    number: format!("2026-{:06}", 300_000 + i),
+                    title: format!("Bulk case {i}"),
+                    description: hex::encode(noise),
+                    ..Default::default()
+                },
+                &actor,
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// An initialised station whose home is a tmpfs of `size`.
+fn station_on_tmpfs(size: &str) -> Option<(Initialised, Tmpfs)> {
+    services::keyring()?;
+    let st = cli::Station::new();
+    let fs = Tmpfs::mount(&st.home(), size)?;
+    let mut cmd = st.command(&["--json", "init", "--passphrase-stdin", "--station", "Full"]);
+    cmd.env_remove("AWS_SECRET_ACCESS_KEY");
+    let r = cli::run_with_stdin(cmd, &format!("{}\n", cli::PASSPHRASE));
+    assert_eq!(r.code, 0, "init on the tmpfs: {r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let id = v["station"].as_str().unwrap().to_string();
+    Some((Initialised::recovered(st, &id, Vec::new()), fs))
+}
+
+#[test]
+fn a_disk_that_fills_during_a_backup_loses_nothing_and_the_next_backup_works() {
+    let Some((s, fs)) = station_on_tmpfs("160m") else {
+        return;
+    };
+    add_bulk(&s, 4000);
+    let before = case_count(&s.registry());
+    let backups_before = s.json(&["backup", "list"]);
+    let registry_len = std::fs::metadata(s.registry()).unwrap().len();
+    // First no room for the snapshot; then room for the snapshot but not for the backup file.
+    for (stage, leave) in [
+        ("snapshot", 1024 * 1024),
+        ("backup file", registry_len + registry_len / 4),
+    ] {
+        let filler = fs.fill(leave);
+        let r = s.run(&["backup", "create", "--local-only"]);
+        no_panic(&r, "backup create on a full disk");
+        assert_eq!(r.code, 1, "{stage}: {r:?}");
+        let code = r.error_code().unwrap_or_default().to_string();
+        assert!(
+            matches!(code.as_str(), "io_error" | "registry_error" | "disk_full"),
+            "{stage}: {r:?}"
+        );
+        assert!(
+            r.stderr.to_lowercase().contains("space") || r.stderr.contains("full"),
+            "{stage}: the message says the disk is full: {}",
+            r.stderr
+        );
+        eprintln!("backup on a full disk ({stage}): {}", r.stderr.trim());
+        std::fs::remove_file(&filler).unwrap();
+        // Nothing lost, nothing half-made listed.
+        integrity_ok(&s.registry());
+        assert_eq!(case_count(&s.registry()), before);
+        assert_eq!(s.json(&["backup", "list"]), backups_before, "{stage}");
+        let partial: Vec<_> = cli::files_under(&s.st.home().join("backups"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "srb"))
+            .collect();
+        assert!(
+            partial.is_empty(),
+            "{stage}: a partial backup file is left: {partial:?}"
+        );
+    }
+    // With room again, the next backup works and verifies; the leftovers are gone.
+    let b = s.json(&["backup", "create", "--local-only"]);
+    assert_eq!(b["verified"], true, "{b}");
+    let id = b["id"].as_str().unwrap();
+    assert_eq!(s.json(&["backup", "verify", id])["ok"], true);
+    let tmp_left = std::fs::read_dir(s.st.home().join("tmp")).unwrap().count();
+    assert_eq!(tmp_left, 0, "temp files left after the failed backup");
+}
+
+#[test]
+fn a_disk_that_fills_during_a_restore_leaves_the_live_registry_as_it_was() {
+    let Some((s, fs)) = station_on_tmpfs("160m") else {
+        return;
+    };
+    add_bulk(&s, 4000);
+    let b = s.json(&["backup", "create", "--local-only"]);
+    let id = b["id"].as_str().unwrap().to_string();
+    s.json(&[
+        "case",
+        "add",
+        "--number",
+        "2026-000001",
+        "--title",
+        "After the backup",
+    ]);
+    let before = case_count(&s.registry());
+    let filler = fs.fill(1024 * 1024);
+    let r = s.run(&[
+        "backup",
+        "restore",
+        &id,
+        "--yes",
+        "--reason",
+        "disk full test",
+    ]);
+    no_panic(&r, "restore on a full disk");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        matches!(
+            r.error_code(),
+            Some("io_error" | "registry_error" | "disk_full")
+        ),
+        "{r:?}"
+    );
+    eprintln!("restore on a full disk: {}", r.stderr.trim());
+    // The live registry is the one from before the restore, whole.
+    integrity_ok(&s.registry());
+    assert_eq!(case_count(&s.registry()), before);
+    std::fs::remove_file(&filler).unwrap();
+    // With room again the restore works, and the decrypted leftovers were removed.
+    let restored = s.json(&["backup", "restore", &id, "--yes", "--reason", "room again"]);
+    assert_eq!(
+        restored["cases"].as_i64().unwrap(),
+        before - 1,
+        "{restored}"
+    );
+    integrity_ok(&s.registry());
+    let tmp_left: Vec<_> = std::fs::read_dir(s.st.home().join("tmp"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(tmp_left.is_empty(), "{tmp_left:?}");
+}
+
+#[test]
+fn without_a_keyring_commands_say_so_and_never_panic() {
+    if services::keyring().is_none() {
+        return;
+    }
+    let s = Initialised::new(&[]);
+    s.json(&[
+        "case",
+        "add",
+        "--number",
+        "2026-000001",
+        "--title",
+        "Keyless",
+    ]);
+    let no_bus = |args: &[&str]| {
+        let mut cmd = s.st.command(args);
+        cmd.env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/strongroom-bus",
+        )
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+        let r = Run::from(cmd.output().unwrap());
+        no_panic(&r, &format!("{args:?} without a keyring"));
+        r
+    };
+    for args in [&["backup", "create"][..], &["storage", "secret", "list"]] {
+        let r = no_bus(args);
+        assert_eq!(r.code, 1, "{args:?}: {r:?}");
+        assert_eq!(
+            r.error_code(),
+            Some("keyring_unavailable"),
+            "{args:?}: {r:?}"
+        );
+        assert!(r.stderr.contains("keyring"), "{}", r.stderr);
+    }
+    let mut cmd = s.st.command(&[
+        "storage",
+        "secret",
+        "set",
+        "aws_secret_access_key",
+        "--stdin",
+    ]);
+    cmd.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/strongroom-bus",
+    );
+    let r = cli::run_with_stdin(cmd, "some-secret\n");
+    no_panic(&r, "secret set without a keyring");
+    assert_eq!(r.error_code(), Some("keyring_unavailable"), "{r:?}");
+    // `check` reports the unreachable key as a CRITICAL finding (exit 3), not a crash.
+    let r = no_bus(&["--json", "check"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stdout.contains("KEY_UNREACHABLE"), "{}", r.stdout);
+    // What needs no key still works.
+    assert_eq!(no_bus(&["case", "list"]).code, 0);
+    // A new station cannot be made without a keyring, and nothing half-made is left.
+    let fresh = cli::Station::new();
+    let mut cmd = fresh.command(&["init", "--passphrase-stdin"]);
+    cmd.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/strongroom-bus",
+    );
+    let r = cli::run_with_stdin(cmd, &format!("{}\n", cli::PASSPHRASE));
+    no_panic(&r, "init without a keyring");
+    assert_eq!(r.error_code(), Some("keyring_unavailable"), "{r:?}");
+    assert!(
+        !fresh.home().join("station.json").exists(),
+        "no station without its key"
+    );
+    // With the keyring back, the station works as before.
+    let b = s.json(&["backup", "create"]);
+    assert_eq!(b["verified"], true);
+}
+
+/// A proxy that answers the first `first_n` HTTP requests itself with `status` (and an S3 or
+/// Azure error body), closing each such connection, then forwards everything to `upstream`.
+struct ErrorProxy {
+    url: String,
+    answered: Arc<AtomicU32>,
+    _task: tokio::task::JoinHandle<()>,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl ErrorProxy {
+    fn start(upstream: &str, status: &'static str, first_n: u32) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let answered = Arc::new(AtomicU32::new(0));
+        let counter = answered.clone();
+        let upstream = upstream.to_string();
+        let task = rt.spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let counter = counter.clone();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    if counter.load(Ordering::SeqCst) < first_n {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        // Read the request head, answer, close.
+                        let mut buf = vec![0u8; 64 * 1024];
+                        let _ = tokio::time::timeout(
+                            std::time::Duration::from_secs(2),
+                            client.read(&mut buf),
+                        )
+                        .await;
+                        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+                        let resp = format!(
+                            "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\nx-ms-error-code: ServerBusy\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = client.write_all(resp.as_bytes()).await;
+                        let _ = client.shutdown().await;
+                        return;
+                    }
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        Self {
+            url,
+            answered,
+            _task: task,
+            _rt: rt,
+        }
+    }
+
+    fn answered(&self) -> u32 {
+        self.answered.load(Ordering::SeqCst)
+    }
+}
+
+fn s3_station(endpoint: &str, bucket: &str) -> (cli::Station, Vec<(String, String)>) {
+    let st = cli::Station::new();
+    stand_in_init(
+        &st.home(),
+        "Busy",
+        Some(&format!(
+            "[cloud]\nenabled = true\nprovider = \"aws\"\n\n[aws]\nregion = \"us-east-1\"\n\
+             endpoint_url = \"{endpoint}\"\nbackup_bucket = \"{bucket}\"\n\
+             documents_bucket = \"{bucket}\"\naccess_key_id = \"strongroom-test\"\n"
+        )),
+    );
+    let env = vec![(
+        "AWS_SECRET_ACCESS_KEY".to_string(),
+        "strongroom-test-secret".to_string(),
+    )];
+    (st, env)
+}
+
+fn run_env(st: &cli::Station, env: &[(String, String)], args: &[&str]) -> Run {
+    let mut cmd = st.command(args);
+    cmd.envs(env.iter().cloned());
+    let r = Run::from(cmd.output().unwrap());
+    no_panic(&r, &format!("{args:?}"));
+    r
+}
+
+#[test]
+fn a_store_answering_503_is_retried_and_a_store_that_keeps_failing_loses_nothing() {
+    let Some(endpoint) = services::s3_endpoint() else {
+        return;
+    };
+    let bucket = services::unique_name("slowdown");
+    let (st, env) = s3_station(&endpoint, &bucket);
+    assert_eq!(run_env(&st, &env, &["storage", "prepare"]).code, 0);
+    let case = "2026-000503";
+    assert_eq!(
+        run_env(
+            &st,
+            &env,
+            &["case", "add", "--number", case, "--title", "Busy store"]
+        )
+        .code,
+        0
+    );
+    let file = st.dir.path().join("statement.txt");
+    std::fs::write(&file, b"a statement that survives a busy store").unwrap();
+
+    // A few 503 SlowDown answers: retried, and the upload goes through.
+    let proxy = ErrorProxy::start(&host_port(&endpoint), "503 Slow Down", 3);
+    let settings = st.home().join("settings.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(&settings, text.replace(&endpoint, &proxy.url)).unwrap();
+    let r = run_env(
+        &st,
+        &env,
+        &[
+            "--json",
+            "doc",
+            "add",
+            "--case",
+            case,
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(proxy.answered(), 3, "the faults were injected");
+    let docs: Value = serde_json::from_str(&r.stdout).unwrap();
+    let id = docs[0]["id"].to_string();
+    let out = st.dir.path().join("back.txt");
+    assert_eq!(
+        run_env(
+            &st,
+            &env,
+            &["doc", "get", &id, "--out", out.to_str().unwrap()]
+        )
+        .code,
+        0
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&file).unwrap());
+    drop(proxy);
+
+    // A store that answers 500 to everything: a clear, transient error; nothing recorded
+    // as stored; the file is queued and goes up once the store is back.
+    let broken = ErrorProxy::start(&host_port(&endpoint), "500 Internal Server Error", 10_000);
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let at_proxy = text.replace(&endpoint, &broken.url);
+    let at_proxy = at_proxy
+        .lines()
+        .map(|l| {
+            if l.starts_with("endpoint_url") {
+                format!("endpoint_url = \"{}\"", broken.url)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&settings, at_proxy + "\n").unwrap();
+    let second = st.dir.path().join("second.txt");
+    std::fs::write(&second, b"uploaded while the store is down").unwrap();
+    let r = run_env(
+        &st,
+        &env,
+        &["doc", "add", "--case", case, second.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        matches!(r.error_code(), Some("store_error" | "store_unreachable")),
+        "{r:?}"
+    );
+    assert!(broken.answered() > 1, "retried before giving up");
+    let shown: Value =
+        serde_json::from_str(&run_env(&st, &env, &["--json", "case", "show", case]).stdout)
+            .unwrap();
+    assert_eq!(shown["documents"].as_array().unwrap().len(), 1, "{shown}");
+    drop(broken);
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let healed = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("endpoint_url") {
+                format!("endpoint_url = \"{endpoint}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&settings, healed + "\n").unwrap();
+    let r = run_env(
+        &st,
+        &env,
+        &[
+            "--json",
+            "doc",
+            "add",
+            "--case",
+            case,
+            second.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let shown: Value =
+        serde_json::from_str(&run_env(&st, &env, &["--json", "case", "show", case]).stdout)
+            .unwrap();
+    assert_eq!(shown["documents"].as_array().unwrap().len(), 2, "{shown}");
+}
+
+/// The settings file of `st` with its S3 endpoint set to `endpoint`.
+fn point_at(st: &cli::Station, endpoint: &str) {
+    let settings = st.home().join("settings.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let text: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("endpoint_url") {
+                format!("endpoint_url = \"{endpoint}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&settings, text.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn list_and_restore_from_the_cloud_survive_connection_resets() {
+    use strongroom_tests::fault_proxy::{Fault, FaultProxy};
+    let Some(endpoint) = services::s3_endpoint() else {
+        return;
+    };
+    if services::keyring().is_none() {
+        return;
+    }
+    let bucket = services::unique_name("resets");
+    let (prep, env) = s3_station(&endpoint, &bucket);
+    assert_eq!(run_env(&prep, &env, &["storage", "prepare"]).code, 0);
+    let mut vars: Vec<(&str, &str)> = vec![
+        ("BACKUP_CLOUD_STORAGE_ENABLED", "true"),
+        ("BACKUP_CLOUD_PROVIDER", "aws"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_S3_BACKUP_BUCKET", &bucket),
+        ("AWS_S3_DOCUMENTS_BUCKET", &bucket),
+        ("AWS_ACCESS_KEY_ID", "strongroom-test"),
+        ("AWS_SECRET_ACCESS_KEY", "strongroom-test-secret"),
+    ];
+    let s = {
+        let st = cli::Station::new();
+        std::fs::create_dir_all(st.home()).unwrap();
+        std::fs::write(
+            st.home().join("settings.toml"),
+            format!("[aws]\nendpoint_url = \"{endpoint}\"\n"),
+        )
+        .unwrap();
+        let mut cmd = st.command(&[
+            "--json",
+            "init",
+            "--passphrase-stdin",
+            "--station",
+            "Resets",
+        ]);
+        cmd.envs(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let r = cli::run_with_stdin(cmd, &format!("{}\n", cli::PASSPHRASE));
+        assert_eq!(r.code, 0, "{r:?}");
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        vars.push(("STRONGROOM_OFFICER", "Test Officer"));
+        Initialised::recovered(
+            st,
+            v["station"].as_str().unwrap(),
+            vars.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    };
+    add_bulk(&s, 300);
+    let b = s.json(&["backup", "create"]);
+    let id = b["id"].as_str().unwrap().to_string();
+    assert!(b["cloud_key"].is_string(), "{b}");
+    // The local copy is lost: the restore must come from the cloud.
+    std::fs::remove_file(b["local_path"].as_str().unwrap()).unwrap();
+    s.json(&["case", "add", "--number", "2026-000001", "--title", "After"]);
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let proxy = rt
+        .block_on(FaultProxy::start(&host_port(&endpoint), Fault::Reset, 4))
+        .unwrap();
+    point_at(&s.st, &proxy.url());
+    let listed = s.json(&["backup", "list", "--remote"]);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == id.as_str()),
+        "{listed}"
+    );
+    let restored = s.json(&["backup", "restore", &id, "--yes", "--reason", "resets"]);
+    assert_eq!(restored["cases"], 300, "{restored}");
+    assert_eq!(proxy.faults_injected(), 4, "the resets happened");
+    integrity_ok(&s.registry());
+    eprintln!(
+        "list + restore through {} resets over {} connections",
+        proxy.faults_injected(),
+        proxy.connections()
+    );
+}
+
+#[test]
+fn two_uploads_of_the_same_file_at_once_make_one_document() {
+    let st = cli::Station::new();
+    stand_in_init(&st.home(), "Twice", None);
+    let case = "2026-000002";
+    let r = Run::from(
+        st.command(&["case", "add", "--number", case, "--title", "Twice"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let mut big = vec![0u8; 24 * 1024 * 1024];
+    rand::thread_rng().fill_bytes(&mut big);
+    let file = st.dir.path().join("cctv.bin");
+    std::fs::write(&file, &big).unwrap();
+    let spawn = || {
+        st.command(&[
+            "--json",
+            "doc",
+            "add",
+            "--case",
+            case,
+            file.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let runs = [
+        Run::from(a.wait_with_output().unwrap()),
+        Run::from(b.wait_with_output().unwrap()),
+    ];
+    let mut ids = Vec::new();
+    for r in &runs {
+        no_panic(r, "concurrent doc add");
+        match r.code {
+            0 => {
+                let d: Value = serde_json::from_str(&r.stdout).unwrap();
+                ids.push(d[0]["id"].as_i64().unwrap());
+            }
+            _ => {
+                let e: Value = serde_json::from_str(r.stderr.trim()).unwrap();
+                assert_eq!(e["error"]["code"], "busy", "{r:?}");
+            }
+        }
+    }
+    eprintln!(
+        "two doc add at once: exit codes {:?}",
+        runs.iter().map(|r| r.code).collect::<Vec<_>>()
+    );
+    assert!(
+        !ids.is_empty(),
+        "at least one upload went through: {runs:?}"
+    );
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one document, whoever won: {runs:?}");
+    // The registry and the store hold it once.
+    let shown: Value = {
+        let r = Run::from(
+            st.command(&["--json", "case", "show", case])
+                .output()
+                .unwrap(),
+        );
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    assert_eq!(shown["documents"].as_array().unwrap().len(), 1, "{shown}");
+    let docs_dir = st.home().join("documents");
+    let objects: Vec<_> = cli::files_under(&docs_dir)
+        .into_iter()
+        .filter(|p| {
+            !p.strip_prefix(&docs_dir)
+                .unwrap()
+                .starts_with(".strongroom")
+        })
+        .collect();
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert_eq!(std::fs::read(&objects[0]).unwrap().len(), big.len());
+}
