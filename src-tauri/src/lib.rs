@@ -1,11 +1,17 @@
 //! The desktop shell. Commands are thin: take state, make one core call, map the error to
-//! `{code, message}`. Long jobs stream `ProgressEvent`s through a typed `tauri::ipc::Channel`.
+//! `{code, message}`. Long jobs stream `ProgressEvent`s through a typed `tauri::ipc::Channel`;
+//! app-wide happenings (a drop, a scheduled backup, an alert) are typed events.
 
 mod commands;
+mod events;
+mod instance;
+mod scheduler;
 mod state;
+mod upload_queue;
 
 use specta_typescript::Typescript;
-use tauri_specta::{collect_commands, Builder};
+use tauri::{DragDropEvent, Manager, WindowEvent};
+use tauri_specta::{collect_commands, collect_events, Builder, Event};
 
 pub use state::AppState;
 
@@ -17,12 +23,52 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::shell::app_info,
             commands::shell::check_workstation,
             commands::shell::cancel_job,
-            // cases
+            // first run
+            commands::station::passphrase_strength,
+            commands::station::init_station,
+            commands::station::recover_station,
+            commands::station::set_officer,
+            // dashboard
+            commands::health::dashboard,
+            // cases and documents
             commands::cases::list_cases,
             commands::cases::create_case,
+            commands::cases::case_detail,
+            commands::cases::update_case,
+            commands::cases::delete_case,
+            commands::cases::set_hold,
+            commands::documents::choose_files,
+            commands::documents::upload_documents,
+            commands::documents::queued_uploads,
+            commands::documents::forget_upload,
+            commands::documents::save_document,
+            // backups
+            commands::backups::backup_now,
+            commands::backups::list_backups,
+            commands::backups::verify_backup,
+            commands::backups::preview_restore,
+            commands::backups::restore_backup,
+            commands::backups::restore_to_file,
+            commands::backups::drill_backup,
             // audit
             commands::audit::list_audit,
             commands::audit::verify_audit,
+            commands::audit::export_audit,
+            // settings
+            commands::settings::get_settings,
+            commands::settings::save_settings,
+            commands::settings::set_secret,
+            commands::settings::delete_secret,
+            commands::settings::test_destination,
+            commands::settings::plan_destination,
+            commands::settings::prepare_destination,
+            commands::settings::change_passphrase,
+            commands::settings::rotate_key,
+        ])
+        .events(collect_events![
+            events::FilesDropped,
+            events::ScheduledBackup,
+            events::HealthAlert
         ])
         // Sizes and counts are u64 in Rust; they stay far below 2^53, so JS numbers are exact.
         .dangerously_cast_bigints_to_number()
@@ -51,12 +97,35 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    // One app per station home (the default home is the user's): two would race on its jobs.
+    let _instance = match instance::Instance::claim(&state.home) {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::error!(code = e.code(), "{e}");
+            eprintln!("error[{}]: {e}", e.code());
+            std::process::exit(1);
+        }
+    };
+    let (home, officer) = (state.home.clone(), state.officer());
     let builder = specta_builder();
     tauri::Builder::default()
         .manage(state)
         .invoke_handler(builder.invoke_handler())
+        .on_window_event(|window, event| {
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                // Only what the officer dropped becomes uploadable (see AppState::offer).
+                window.state::<AppState>().offer(paths.iter().cloned());
+                let dropped = events::FilesDropped {
+                    paths: paths.iter().map(|p| p.display().to_string()).collect(),
+                };
+                if let Err(e) = dropped.emit(window.app_handle()) {
+                    tracing::warn!("the drop could not be passed to the window: {e}");
+                }
+            }
+        })
         .setup(move |app| {
             builder.mount_events(app);
+            scheduler::start(app.handle().clone(), home, officer);
             Ok(())
         })
         .run(tauri::generate_context!())

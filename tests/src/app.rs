@@ -46,6 +46,11 @@ pub struct AppSession {
 impl AppSession {
     /// Starts the app with a fresh home; `env` adds variables for the app (e.g. S3 settings).
     pub async fn start(env: &[(&str, &str)]) -> AppSession {
+        Self::start_with_settings(env, "").await
+    }
+
+    /// As [`AppSession::start`], with a settings file written into the new home first.
+    pub async fn start_with_settings(env: &[(&str, &str)], settings_toml: &str) -> AppSession {
         let app = bin_dir().join("strongroom-app");
         assert!(
             app.is_file(),
@@ -53,6 +58,11 @@ impl AppSession {
             app.display()
         );
         let home = tempfile::tempdir().expect("temp home");
+        if !settings_toml.is_empty() {
+            let station = home.path().join("station");
+            std::fs::create_dir_all(&station).expect("station home");
+            std::fs::write(station.join("settings.toml"), settings_toml).expect("settings file");
+        }
         let xdg = home.path().join("xdg");
         let port = free_port();
         let native_port = free_port();
@@ -68,7 +78,12 @@ impl AppSession {
         .env("XDG_CONFIG_HOME", xdg.join("config"))
         .env("XDG_CACHE_HOME", xdg.join("cache"))
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        // The app's log (it inherits tauri-driver's stderr), kept for the secret scans.
+        .stderr(
+            std::fs::File::create(home.path().join("app.log"))
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::inherit()),
+        );
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -129,6 +144,47 @@ impl AppSession {
 
     pub async fn click(&self, id: &str) {
         self.by_testid(id).await.click().await.expect("click");
+    }
+
+    /// Types `text` into the element with this `data-testid` (after clearing it).
+    pub async fn type_into(&self, id: &str, text: &str) {
+        let el = self.by_testid(id).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
+    }
+
+    /// Waits (up to `secs`) until the element `id` has attribute `attr` equal to `want`.
+    pub async fn wait_attr(&self, id: &str, attr: &str, want: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let got = self.by_testid(id).await.attr(attr).await.ok().flatten();
+            if got.as_deref() == Some(want) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[data-testid={id}] {attr} stayed {got:?}, wanted {want:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Scrolls the element `id` into the middle of the window (before a screenshot of it).
+    pub async fn scroll_to(&self, id: &str) {
+        let el = self.by_testid(id).await;
+        let arg = serde_json::to_value(&el).expect("element reference");
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![arg],
+            )
+            .await
+            .expect("scroll");
+    }
+
+    /// The app's log so far (its stderr).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.home.path().join("app.log")).unwrap_or_default()
     }
 
     /// Saves a PNG of the window under the target directory and returns its path.

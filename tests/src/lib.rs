@@ -7,5 +7,6 @@
 pub mod app;
 pub mod cli;
 pub mod fault_proxy;
+pub mod os_drop;
 pub mod services;
 pub mod station;

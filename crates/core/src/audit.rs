@@ -624,6 +624,7 @@ pub fn head(db: &Db<'_>) -> Result<Option<Anchor>> {
 /// Export file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum ExportFormat {
     Csv,
     Json,

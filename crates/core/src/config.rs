@@ -59,6 +59,7 @@ pub mod secret_names {
 /// Where the S3 credentials come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum AwsCredentials {
     /// An access key id (settings) and its secret (keyring or environment).
     Keys,
@@ -70,6 +71,7 @@ pub enum AwsCredentials {
 /// How Azure requests are authorized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum AzureCredentials {
     /// The account key, a connection string or a SAS token.
     SharedKey,
@@ -80,6 +82,7 @@ pub enum AzureCredentials {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum CloudProvider {
     #[default]
     None,
@@ -101,6 +104,7 @@ impl std::str::FromStr for CloudProvider {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CloudSettings {
     pub enabled: bool,
     pub provider: CloudProvider,
@@ -133,6 +137,7 @@ impl Default for CloudSettings {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AwsSettings {
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
@@ -163,6 +168,7 @@ impl AwsSettings {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AzureSettings {
     pub account_name: Option<String>,
     pub blob_endpoint: Option<String>,
@@ -203,6 +209,7 @@ pub struct EnvSecrets {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Settings {
     pub cloud: CloudSettings,
     pub aws: AwsSettings,
@@ -210,6 +217,7 @@ pub struct Settings {
     // --- backup schedule and monitoring ---
     pub schedule: ScheduleSettings,
     #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
     pub env_secrets: EnvSecrets,
 }
 
@@ -217,14 +225,25 @@ pub struct Settings {
 /// exist by `due_by_hour_utc` o'clock (UTC).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ScheduleSettings {
     /// Hour of the day (UTC, 0–23) by which today's backup must exist. Default 6.
     pub due_by_hour_utc: u8,
+    /// Hour of the day (UTC, 0–23) at which the app (or the system scheduler) runs the daily
+    /// backup. Default 1, well before `due_by_hour_utc`.
+    pub backup_hour_utc: u8,
+    /// Whether the desktop app runs the daily backup while it is open. Off when a system
+    /// scheduler (cron, a systemd timer) runs `strongroom backup create` instead.
+    pub in_app: bool,
 }
 
 impl Default for ScheduleSettings {
     fn default() -> Self {
-        Self { due_by_hour_utc: 6 }
+        Self {
+            due_by_hour_utc: 6,
+            backup_hour_utc: 1,
+            in_app: true,
+        }
     }
 }
 
@@ -403,6 +422,16 @@ impl Settings {
             if sse != "AES256" && sse != "aws:kms" {
                 return Err(config_err(format!(
                     "aws.sse is {sse:?}; use \"AES256\" or \"aws:kms\""
+                )));
+            }
+        }
+        for (name, hour) in [
+            ("schedule.due_by_hour_utc", self.schedule.due_by_hour_utc),
+            ("schedule.backup_hour_utc", self.schedule.backup_hour_utc),
+        ] {
+            if hour > 23 {
+                return Err(config_err(format!(
+                    "{name} is {hour}; give an hour of the day from 0 to 23 (UTC)"
                 )));
             }
         }

@@ -76,6 +76,7 @@ pub const PRICES: &[Price] = &[
 
 /// One priced line of the estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CostItem {
     pub what: String,
     pub bytes: u64,
@@ -87,6 +88,7 @@ pub struct CostItem {
 
 /// The monthly estimate for the configured provider.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CostEstimate {
     pub provider: String,
     pub currency: &'static str,

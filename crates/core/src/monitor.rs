@@ -17,6 +17,7 @@ use crate::Result;
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Severity {
     Info,
     Warning,
@@ -24,6 +25,7 @@ pub enum Severity {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Finding {
     pub severity: Severity,
     pub code: String,
@@ -32,6 +34,7 @@ pub struct Finding {
 
 /// The result of `check` (the CLI's JSON): `status` is `ok`, `warning` or `critical`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Health {
     pub status: String,
     pub findings: Vec<Finding>,

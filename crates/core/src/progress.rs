@@ -14,6 +14,18 @@ pub struct ProgressEvent {
     pub stage: String,
     pub done: u64,
     pub total: Option<u64>,
+    /// When a job works on several items (the files of one upload), which one this event is
+    /// about and how far that item is; `done`/`total` are then the whole job's.
+    pub item: Option<ItemProgress>,
+}
+
+/// How far one item of a multi-item job is (its index in the order the caller gave).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ItemProgress {
+    pub index: u32,
+    pub done: u64,
+    pub total: Option<u64>,
 }
 
 /// Receives progress from a job. Implementations must be cheap: jobs call this often.
@@ -26,6 +38,7 @@ pub trait Progress: Send + Sync {
             stage: stage.to_string(),
             done,
             total,
+            item: None,
         });
     }
 }
@@ -79,8 +92,13 @@ pub struct CombinedPart<'a> {
 
 impl Progress for CombinedPart<'_> {
     fn report(&self, event: ProgressEvent) {
+        let item = Some(ItemProgress {
+            index: u32::try_from(self.index).unwrap_or(u32::MAX),
+            done: event.done,
+            total: event.total,
+        });
         if event.stage != "upload" && event.stage != "download" {
-            return self.all.inner.report(event);
+            return self.all.inner.report(ProgressEvent { item, ..event });
         }
         let sum = {
             let Ok(mut done) = self.all.done.lock() else {
@@ -91,9 +109,30 @@ impl Progress for CombinedPart<'_> {
             }
             done.iter().sum()
         };
-        self.all
-            .inner
-            .stage(&event.stage, sum, Some(self.all.total));
+        self.all.inner.report(ProgressEvent {
+            stage: event.stage,
+            done: sum,
+            total: Some(self.all.total),
+            item,
+        });
+    }
+}
+
+/// The progress of item `index` of a multi-item job: every event is tagged with the item and
+/// passed on unchanged otherwise (e.g. the hashing of one file of an upload).
+pub struct Item<'a> {
+    pub inner: &'a dyn Progress,
+    pub index: usize,
+}
+
+impl Progress for Item<'_> {
+    fn report(&self, event: ProgressEvent) {
+        let item = Some(ItemProgress {
+            index: u32::try_from(self.index).unwrap_or(u32::MAX),
+            done: event.done,
+            total: event.total,
+        });
+        self.inner.report(ProgressEvent { item, ..event });
     }
 }
 
@@ -169,5 +208,27 @@ mod tests {
                 ("resumed".to_string(), 1, None),
             ]
         );
+    }
+
+    #[test]
+    fn combined_and_item_events_say_which_item_and_how_far_it_is() {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let sink = |e: ProgressEvent| seen.lock().unwrap().push(e);
+        let all = Combined::new(&sink, 2, 300);
+        all.part(1).stage("upload", 50, Some(200));
+        Item {
+            inner: &sink,
+            index: 0,
+        }
+        .stage("hash", 7, Some(100));
+        let seen = seen.lock().unwrap().clone();
+        let upload = seen[0].item.expect("the upload event names its item");
+        assert_eq!(
+            (upload.index, upload.done, upload.total),
+            (1, 50, Some(200))
+        );
+        assert_eq!((seen[0].done, seen[0].total), (50, Some(300)));
+        let hash = seen[1].item.expect("the hash event names its item");
+        assert_eq!((hash.index, hash.done, hash.total), (0, 7, Some(100)));
     }
 }

@@ -306,6 +306,7 @@ pub mod passphrase_rule {
 
 /// One line of the passphrase checklist the UI shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PassphraseCheck {
     /// A stable rule name from [`passphrase_rule`].
     pub rule: &'static str,
@@ -316,6 +317,7 @@ pub struct PassphraseCheck {
 
 /// The outcome of checking a passphrase. Never contains the passphrase.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PassphraseReport {
     /// All checks met.
     pub ok: bool,

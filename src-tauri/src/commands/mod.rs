@@ -3,8 +3,13 @@
 //! their job id.
 
 pub mod audit;
+pub mod backups;
 pub mod cases;
+pub mod documents;
+pub mod health;
+pub mod settings;
 pub mod shell;
+pub mod station;
 
 use strongroom_core::error::PublicError;
 

@@ -47,8 +47,34 @@ const STAGES: Record<string, string> = {
   disk_write: "Writing test data to disk",
   disk_read: "Reading it back",
   keyring: "Asking the OS keyring",
+  snapshot: "Taking a consistent snapshot of the registry",
+  integrity: "Checking the snapshot page by page",
+  compress: "Compressing and encrypting",
+  encrypt: "Compressing and encrypting",
+  write: "Writing the backup file",
+  verify: "Verifying the stored backup",
+  upload: "Uploading",
+  download: "Downloading",
+  cloud_upload: "Uploading to the cloud",
+  retention: "Applying retention",
+  seal: "Sealing documents",
+  hash: "Computing SHA-256",
+  file: "Files done",
+  decrypt: "Decrypting and checking every chunk",
+  check: "Checking the restored registry",
+  safety_copy: "Keeping a safety copy of the live registry",
+  swap: "Putting the restored registry in place",
+  carry_forward: "Carrying later audit records forward",
+  resumed: "Resuming from the parts already stored",
 };
 
 export function stageLabel(stage: string): string {
   return STAGES[stage] ?? stage.replace(/_/g, " ");
+}
+
+/** An RFC 3339 time as "3 hours ago", or "—" when absent. */
+export function ago(time: string | null | undefined): string {
+  if (!time) return "—";
+  const d = new Date(time);
+  return Number.isNaN(d.getTime()) ? time : relativeTime(d);
 }

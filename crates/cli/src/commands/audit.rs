@@ -1,15 +1,14 @@
 //! `strongroom audit list|verify|export`: the hash-chained audit log.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use serde::Serialize;
-use strongroom_core::audit::{self, AuditEvent, AuditFilter, EventType, ExportFormat, Outcome};
+use strongroom_core::audit::{self, AuditFilter, EventType, ExportFormat, Outcome};
+use strongroom_core::jobs::audit_export;
 use strongroom_core::paths::Home;
 use strongroom_core::registry::timestamp;
-use strongroom_core::{Error, Result};
+use strongroom_core::Result;
 
 use super::registry::{actor, open};
 use crate::output::Output;
@@ -51,13 +50,6 @@ pub enum AuditCommand {
         #[arg(long)]
         out: PathBuf,
     },
-}
-
-#[derive(Serialize)]
-struct Exported {
-    path: String,
-    format: ExportFormat,
-    events: u64,
 }
 
 pub fn run(home: &Home, out: &Output, cmd: AuditCommand) -> Result<ExitCode> {
@@ -134,22 +126,7 @@ pub fn run(home: &Home, out: &Output, cmd: AuditCommand) -> Result<ExitCode> {
             let format = ExportFormat::parse(&format)?;
             let actor = actor(home)?;
             let mut reg = open(home)?;
-            let events = write_export(&reg, format, &path)?;
-            let shown = path.display().to_string();
-            reg.write(|tx| {
-                audit::append(
-                    tx,
-                    &actor,
-                    &AuditEvent::new(EventType::AuditExported)
-                        .resource(format!("file/{shown}"))
-                        .details(serde_json::json!({ "format": format, "events": events })),
-                )
-            })?;
-            let result = Exported {
-                path: shown,
-                format,
-                events,
-            };
+            let result = audit_export::export(&mut reg, &actor, format, &path)?;
             out.result(&result, || {
                 format!(
                     "exported {} audit records to {}",
@@ -159,31 +136,4 @@ pub fn run(home: &Home, out: &Output, cmd: AuditCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// Writes the export next to its destination, then renames it into place, so a failed export
-/// never leaves a partial file under the requested name.
-fn write_export(
-    reg: &strongroom_core::registry::Registry,
-    format: ExportFormat,
-    path: &std::path::Path,
-) -> Result<u64> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io("created", &dir, e))?;
-    let events = {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        let n = audit::export(&reg.db(), &AuditFilter::default(), format, &mut w)?;
-        w.flush().map_err(|e| Error::io("written", path, e))?;
-        n
-    };
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io("written", path, e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io("written", path, e.error))?;
-    Ok(events)
 }

@@ -3,10 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use serde::Serialize;
-use strongroom_core::jobs::{block_on, credentials, Context};
+use strongroom_core::jobs::{credentials, destination, Context};
 use strongroom_core::paths::Home;
-use strongroom_core::storage::{PrepareOptions, PrepareReport, TestReport};
+use strongroom_core::storage::{PrepareReport, TestReport};
 use strongroom_core::Result;
 
 use super::passphrase;
@@ -38,19 +37,6 @@ pub enum SecretCommand {
     Delete { name: String },
     /// Which secrets are stored (never their values) and which the environment overrides.
     List,
-}
-
-#[derive(Serialize)]
-struct Prepared {
-    documents: PrepareReport,
-    backups: PrepareReport,
-}
-
-#[derive(Serialize)]
-struct Tested {
-    ok: bool,
-    documents: TestReport,
-    backups: TestReport,
 }
 
 fn prepare_text(label: &str, r: &PrepareReport) -> String {
@@ -126,22 +112,11 @@ fn secret(home: &Home, out: &Output, command: SecretCommand) -> Result<ExitCode>
 pub fn run(home: &Home, out: &Output, command: StorageCommand) -> Result<ExitCode> {
     // Prepare and test work before `init` too: the backups destination must exist for init's
     // recovery file.
-    let setup = || -> Result<_> {
-        let ctx = Context::open_for_setup(home, "cli", std::env::var("STRONGROOM_OFFICER").ok())?;
-        let d = ctx.destinations()?;
-        Ok((ctx, d))
-    };
+    let setup = || Context::open_for_setup(home, "cli", std::env::var("STRONGROOM_OFFICER").ok());
     match command {
         StorageCommand::Secret { command } => secret(home, out, command),
         StorageCommand::Prepare => {
-            let (ctx, d) = setup()?;
-            let docs_opts = PrepareOptions::for_documents(&ctx.settings);
-            let backup_opts = PrepareOptions::for_backups(&ctx.settings);
-            let r = block_on(async {
-                let documents = d.documents.prepare(&docs_opts).await?;
-                let backups = d.backups.prepare(&backup_opts).await?;
-                Ok::<_, strongroom_core::Error>(Prepared { documents, backups })
-            })??;
+            let r = destination::prepare(&setup()?)?;
             out.result(&r, || {
                 format!(
                     "{}\n{}",
@@ -152,18 +127,7 @@ pub fn run(home: &Home, out: &Output, command: StorageCommand) -> Result<ExitCod
             Ok(ExitCode::SUCCESS)
         }
         StorageCommand::Test => {
-            let (_ctx, d) = setup()?;
-            let (documents, backups) =
-                block_on(async { (d.documents.test().await, d.backups.test().await) })?;
-            let r = Tested {
-                ok: false,
-                documents: documents?,
-                backups: backups?,
-            };
-            let r = Tested {
-                ok: r.documents.ok && r.backups.ok,
-                ..r
-            };
+            let r = destination::test(&setup()?)?;
             out.result(&r, || {
                 format!(
                     "{}\n{}",
@@ -171,8 +135,7 @@ pub fn run(home: &Home, out: &Output, command: StorageCommand) -> Result<ExitCod
                     test_text("backups", &r.backups)
                 )
             });
-            let failed = [&r.documents, &r.backups].into_iter().find(|t| !t.ok);
-            let code = match failed {
+            let code = match r.failed() {
                 None => ExitCode::SUCCESS,
                 Some(t) => out.problem(
                     t.problem.as_deref().unwrap_or("store_error"),

@@ -8,6 +8,7 @@ pub type ContentKind = String;
 
 /// Counts of what a registry snapshot holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Counts {
     pub cases: u64,
     pub documents: u64,

@@ -33,9 +33,11 @@ pub const BACKUP_SUFFIX: &str = ".srb";
 
 /// What `backup create` made (the CLI's JSON).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Created {
     pub id: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub created_at: OffsetDateTime,
     pub size: u64,
     pub sha256: String,
@@ -43,26 +45,24 @@ pub struct Created {
     pub cloud_key: Option<String>,
     pub verified: bool,
     /// Cases, documents and audit records it holds.
-    #[serde(skip)]
     pub counts: archive::Counts,
     /// Why the cloud upload failed, when it did (the local backup is kept).
-    #[serde(skip)]
     pub cloud_error: Option<String>,
     /// What retention deleted afterwards.
-    #[serde(skip)]
     pub pruned: Vec<String>,
     /// Documents of the local folder newly sealed into the backups destination.
     pub documents_sealed: u32,
     /// Why sealing documents failed, when it did (the next backup tries again).
-    #[serde(skip)]
     pub sealing_error: Option<String>,
 }
 
 /// One line of `backup list` (local or remote).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Listing {
     pub id: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub created_at: OffsetDateTime,
     pub size: u64,
     pub station: String,
@@ -80,6 +80,7 @@ pub struct Listing {
 
 /// What `backup verify` found.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Verified {
     pub id: String,
     pub ok: bool,

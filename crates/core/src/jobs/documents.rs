@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::upload_queue::RegistryJournal;
 use super::{block_on, Context, JobLock};
 use crate::audit::{self, AuditEvent, EventType, Outcome};
-use crate::progress::{Cancel, Combined, Progress};
+use crate::progress::{Cancel, Combined, Item, Progress};
 use crate::registry::cases;
 use crate::registry::documents::{self, Document, NewDocument};
 use crate::registry::Registry;
@@ -261,7 +261,14 @@ pub fn add(
     let mut first_with: HashMap<String, usize> = HashMap::new();
     for (i, (source, _)) in sources.iter().enumerate() {
         cancel.check()?;
-        let (sha256, size, head) = hash_file(source, progress, cancel)?;
+        let (sha256, size, head) = hash_file(
+            source,
+            &Item {
+                inner: progress,
+                index: i,
+            },
+            cancel,
+        )?;
         if let Some(existing) =
             registry.read(|db| documents::find_by_hash(db, &case.number, &sha256))?
         {

@@ -13,6 +13,7 @@ use crate::{Error, Result};
 
 /// One check of a drill.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DrillCheck {
     pub name: String,
     pub ok: bool,
@@ -21,6 +22,7 @@ pub struct DrillCheck {
 
 /// What `backup drill` found (the CLI's JSON).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Drill {
     pub id: String,
     pub ok: bool,

@@ -15,6 +15,7 @@ use crate::{Error, Result};
 
 /// An object whose hold could not be changed, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct HoldFailure {
     pub key: String,
     pub code: String,
@@ -23,6 +24,7 @@ pub struct HoldFailure {
 
 /// What setting or releasing a hold did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct HoldResult {
     /// The registry's hold record (in force after `set`, released after `release`).
     pub hold: LegalHold,

@@ -22,6 +22,7 @@ const RECOVERY_PREFIX: &str = "strongroom-recovery-";
 
 /// What `keys recover` did.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RecoverOutcome {
     /// The current key of the recovered station.
     pub key_id: String,

@@ -9,6 +9,7 @@ pub use context::{block_on, Context};
 pub use lock::JobLock;
 
 // --- Documents, upload queue and legal holds ---
+pub mod audit_export;
 pub mod credentials;
 pub mod documents;
 pub mod holds;
@@ -19,8 +20,13 @@ pub use upload_queue::RegistryJournal;
 pub mod archive_copy;
 pub mod backup;
 pub mod drill;
+pub mod key_rotation;
 pub mod keys;
 pub mod restore;
 pub mod retention;
+pub mod schedule;
 pub mod sealed_documents;
 pub mod station_init;
+// --- settings and destinations (the app's Settings screen, `storage prepare|test`) ---
+pub mod destination;
+pub mod settings;

@@ -22,6 +22,7 @@ use crate::{Error, Result};
 
 /// What `backup restore` did (the CLI's JSON).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Restored {
     pub id: String,
     pub restored_to: String,
@@ -29,10 +30,8 @@ pub struct Restored {
     pub documents: u64,
     pub elapsed_ms: u64,
     /// Audit records made after the backup and carried into the restored registry.
-    #[serde(skip)]
     pub carried_forward: u64,
     /// The copy of the registry as it was before the restore.
-    #[serde(skip)]
     pub safety_copy: Option<String>,
 }
 
@@ -329,8 +328,15 @@ fn restore_to(
             message: "--to names the live registry; run the restore without --to instead".into(),
         });
     }
-    // Decrypt next to the target so the final rename is atomic.
-    let scratch = dir.join(format!(".strongroom-restore-{}", uuid::Uuid::new_v4()));
+    // Decrypt next to the target so the final rename is atomic. The folder's name carries the
+    // process id, so a later restore removes what a killed one left (a partial, plain copy of
+    // the registry must not stay in the officer's folder).
+    remove_stale_scratch(&dir);
+    let scratch = dir.join(format!(
+        "{SCRATCH_PREFIX}{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    ));
     let result = (|| -> Result<_> {
         let unpacked = unpack(ctx, id, &scratch, progress, cancel)?;
         let counts = {
@@ -373,6 +379,40 @@ fn restore_to(
         carried_forward: 0,
         safety_copy: None,
     })
+}
+
+/// The scratch folder of a `restore --to`, beside its target: `<prefix><pid>-<uuid>`.
+const SCRATCH_PREFIX: &str = ".strongroom-restore-";
+
+/// Removes the scratch folders in `dir` of restores whose process is gone (kill -9 runs no
+/// cleanup). Where process ids cannot be checked (no /proc), nothing is removed.
+fn remove_stale_scratch(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(SCRATCH_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && e.file_type().is_ok_and(|t| t.is_dir()) {
+            match fs::remove_dir_all(e.path()) {
+                Ok(()) => {
+                    tracing::info!(path = %e.path().display(), "removed the scratch folder of an interrupted restore")
+                }
+                Err(err) => {
+                    tracing::warn!(path = %e.path().display(), error = %err, "could not remove an interrupted restore's scratch folder")
+                }
+            }
+        }
+    }
 }
 
 fn carry_forward(tx: &crate::registry::Tx<'_>, r: &AuditRecord) -> Result<()> {

@@ -19,12 +19,12 @@ use crate::{validate, Error, Result};
 
 /// What `init` made.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct InitOutcome {
     pub station: String,
     pub home: String,
     pub key_id: String,
     /// Where the recovery file was stored, e.g. `local folder /…/backups`, `s3://bucket`.
-    #[serde(skip)]
     pub recovery_copies: Vec<String>,
 }
 

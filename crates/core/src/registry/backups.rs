@@ -16,6 +16,7 @@ use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum BackupState {
     Pending,
     Complete,
@@ -45,16 +46,19 @@ impl BackupState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Backup {
     pub id: String,
     pub station: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub created_at: OffsetDateTime,
     pub size: u64,
     pub sha256: Option<String>,
     pub local_path: Option<String>,
     pub cloud_key: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub verified_at: Option<OffsetDateTime>,
     pub cases: u64,
     pub documents: u64,

@@ -57,6 +57,7 @@ pub struct NewCase {
 /// `Some(None)` clears the field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CaseChanges {
     pub title: Option<String>,
     pub description: Option<String>,
@@ -79,6 +80,7 @@ pub struct CaseFilter {
 
 /// A case with its documents and legal holds (`case show`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CaseDetail {
     #[serde(flatten)]
     pub case: Case,

@@ -14,6 +14,7 @@ use crate::{Error, Result};
 
 /// One stored document of a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Document {
     pub id: i64,
     /// The case number it belongs to.
@@ -28,6 +29,7 @@ pub struct Document {
     pub media_type: String,
     pub added_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub added_at: OffsetDateTime,
     /// The store's version id, where the store keeps versions.
     pub version_id: Option<String>,

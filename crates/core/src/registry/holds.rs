@@ -14,6 +14,7 @@ use crate::audit::{self, Actor, AuditEvent, EventType};
 use crate::{validate, Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LegalHold {
     pub id: i64,
     /// The case number held.
@@ -22,8 +23,10 @@ pub struct LegalHold {
     pub reason: Option<String>,
     pub set_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "specta", specta(type = String))]
     pub set_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "specta", specta(type = Option<String>))]
     pub released_at: Option<OffsetDateTime>,
     pub released_by: Option<String>,
     pub release_reason: Option<String>,

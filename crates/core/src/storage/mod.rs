@@ -236,6 +236,7 @@ pub struct GetOptions {
 
 /// What `prepare` should set on the destination.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PrepareOptions {
     /// Objects expire after this many days (backups' retention); `None`: never (documents).
     pub retention_days: Option<u32>,
@@ -292,6 +293,7 @@ impl Default for PrepareOptions {
 
 /// What `prepare` did, step by step, in words for the officer.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PrepareReport {
     pub store: String,
     pub steps: Vec<PrepareStep>,
@@ -300,6 +302,7 @@ pub struct PrepareReport {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PrepareStep {
     pub what: String,
     /// `set`, `already` or `unsupported`.
@@ -317,6 +320,7 @@ impl PrepareReport {
 
 /// The result of a connection check: each check in order, and the first failure's code.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TestReport {
     pub store: String,
     pub ok: bool,
@@ -327,6 +331,7 @@ pub struct TestReport {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TestCheck {
     pub name: String,
     pub ok: bool,
