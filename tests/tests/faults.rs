@@ -648,6 +648,80 @@ fn list_and_restore_from_the_cloud_survive_connection_resets() {
     );
 }
 
+/// Entries of `dir` that a restore --to left beside its target.
+fn restore_leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".strongroom-restore"))
+        .collect()
+}
+
+#[test]
+fn kill_9_during_restore_to_leaves_no_partial_copy_behind_after_the_next_run() {
+    if services::keyring().is_none() {
+        return;
+    }
+    let s = Initialised::new(&[]);
+    add_bulk(&s, 3000);
+    let cases = case_count(&s.registry());
+    let b = s.json(&["backup", "create", "--local-only"]);
+    let id = b["id"].as_str().unwrap().to_string();
+    let dir = s.st.dir.path().join("court-copy");
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("registry-copy.sqlite3");
+    let mut landed = 0;
+    for delay_ms in [60u64, 150, 250, 400, 600, 900] {
+        let mut cmd = s.st.command(&[
+            "backup",
+            "restore",
+            &id,
+            "--yes",
+            "--to",
+            target.to_str().unwrap(),
+        ]);
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let mut child = cmd.spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let running = child.try_wait().unwrap().is_none();
+        if running {
+            child.kill().unwrap();
+        }
+        child.wait().unwrap();
+        if running && !restore_leftovers(&dir).is_empty() {
+            landed += 1;
+        }
+        // The target is absent or a whole, checked copy: never a part of one.
+        if target.exists() {
+            integrity_ok(&target);
+            assert_eq!(case_count(&target), cases);
+            std::fs::remove_file(&target).unwrap();
+        }
+        eprintln!(
+            "restore --to killed at {delay_ms} ms: running={running}, leftovers={:?}",
+            restore_leftovers(&dir)
+        );
+    }
+    assert!(
+        landed > 0,
+        "at least one kill landed while the copy was written"
+    );
+    // The next run finishes, and removes what the killed runs left: a partial registry
+    // (plain case data) must not stay in the officer's folder.
+    let r = s.json(&[
+        "backup",
+        "restore",
+        &id,
+        "--yes",
+        "--to",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(r["cases"].as_i64().unwrap(), cases, "{r}");
+    integrity_ok(&target);
+    assert_eq!(restore_leftovers(&dir), Vec::<String>::new());
+}
+
 #[test]
 fn two_uploads_of_the_same_file_at_once_make_one_document() {
     let st = cli::Station::new();

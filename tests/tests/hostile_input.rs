@@ -793,6 +793,109 @@ fn another_stations_backup_put_in_place_of_ours_is_refused() {
 }
 
 #[test]
+fn damaged_and_forged_recovery_files_are_refused_on_a_new_workstation() {
+    if services::keyring().is_none() {
+        return;
+    }
+    let a = Initialised::new(&[]);
+    let name = format!("strongroom-recovery-{}.srk", a.id);
+    let good = std::fs::read(a.st.home().join("backups").join(&name)).unwrap();
+    assert_eq!(&good[..7], b"SRRECOV");
+    let salt = good[23] as usize;
+    let station_len_at = 24 + salt;
+    let count_at = 50 + salt + a.id.len();
+    let mut tried: Vec<(String, Vec<u8>)> = vec![
+        ("zero bytes".into(), Vec::new()),
+        ("magic only".into(), good[..8].to_vec()),
+        ("cut in half".into(), good[..good.len() / 2].to_vec()),
+        ("one byte short".into(), good[..good.len() - 1].to_vec()),
+        ("one byte more".into(), [&good[..], &[0u8]].concat()),
+        (
+            "64 KiB more".into(),
+            [&good[..], &vec![0u8; 65536][..]].concat(),
+        ),
+    ];
+    let mut set = |what: &str, at: usize, bytes: &[u8]| {
+        let mut b = good.clone();
+        b[at..at + bytes.len()].copy_from_slice(bytes);
+        tried.push((what.to_string(), b));
+    };
+    set("format version 2", 8, &2u16.to_be_bytes());
+    set("an unknown KDF", 10, &[9]);
+    set("Argon2 memory 4 TiB", 11, &u32::MAX.to_be_bytes());
+    set("Argon2 memory 1 KiB", 11, &1u32.to_be_bytes());
+    set("Argon2 passes 4 billion", 15, &u32::MAX.to_be_bytes());
+    set("Argon2 passes 1", 15, &1u32.to_be_bytes());
+    set("Argon2 lanes 0", 19, &0u32.to_be_bytes());
+    set("salt length 255", 23, &[255]);
+    set(
+        "station id length 65535",
+        station_len_at,
+        &u16::MAX.to_be_bytes(),
+    );
+    set("key count 65535", count_at, &u16::MAX.to_be_bytes());
+    set("key count 0", count_at, &0u16.to_be_bytes());
+    for at in [
+        30,
+        station_len_at + 3,
+        count_at + 5,
+        good.len() / 2,
+        good.len() - 2,
+    ] {
+        let mut b = good.clone();
+        b[at] ^= 0x10;
+        tried.push((format!("bit flipped at {at}"), b));
+    }
+    let mut codes = BTreeSet::new();
+    for (what, bytes) in &tried {
+        let fresh = cli::Station::new();
+        let dir = fresh.home().join("backups");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(&name), bytes).unwrap();
+        let started = Instant::now();
+        let r = cli::run_with_stdin(
+            fresh.command(&["keys", "recover", "--passphrase-stdin"]),
+            &format!("{}\n", cli::PASSPHRASE),
+        );
+        no_panic(&r, what);
+        assert_ne!(r.code, 0, "{what}: {r:?}");
+        let code = r.error_code().unwrap_or_default().to_string();
+        assert!(
+            matches!(
+                code.as_str(),
+                "wrong_passphrase" | "not_a_backup" | "format_unsupported" | "not_found"
+            ),
+            "{what}: {r:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{what}: took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            !fresh.home().join("station.json").exists(),
+            "{what}: no station is made from a refused file"
+        );
+        codes.insert(code);
+    }
+    eprintln!(
+        "{} damaged recovery files refused with {codes:?}",
+        tried.len()
+    );
+    // The untouched file does recover the station on a new workstation.
+    let fresh = cli::Station::new();
+    let dir = fresh.home().join("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(&name), &good).unwrap();
+    let r = cli::run_with_stdin(
+        fresh.command(&["--json", "keys", "recover", "--passphrase-stdin"]),
+        &format!("{}\n", cli::PASSPHRASE),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(fresh.home().join("station.json").exists());
+}
+
+#[test]
 fn restore_to_never_follows_a_symlink() {
     if services::keyring().is_none() {
         return;
