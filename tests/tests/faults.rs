@@ -648,6 +648,195 @@ fn list_and_restore_from_the_cloud_survive_connection_resets() {
     );
 }
 
+/// Runs as a helper process: sets up an IAM user with full S3 rights, its access key and a
+/// bucket on the IAM-checking moto, turns the checks on, prints `ID SECRET`; then, for each
+/// line `revoke` on stdin, deletes the key, and for `new`, makes and prints a new one.
+const IAM_HELPER: &str = r#"
+import json, sys, urllib.request
+import boto3
+ep, bucket = sys.argv[1], sys.argv[2]
+def reset_auth(count):
+    urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=count, method="POST",
+                                                  headers={"Content-Type": "text/plain"}))
+kw = dict(endpoint_url=ep, region_name="us-east-1",
+          aws_access_key_id="setup", aws_secret_access_key="setup")
+reset_auth(b"1000000")
+iam = boto3.client("iam", **kw)
+user = "uploader-" + bucket
+iam.create_user(UserName=user)
+iam.put_user_policy(UserName=user, PolicyName="s3-all", PolicyDocument=json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}],
+}))
+key = iam.create_access_key(UserName=user)["AccessKey"]
+boto3.client("s3", **kw).create_bucket(Bucket=bucket)
+reset_auth(b"0")
+print(key["AccessKeyId"], key["SecretAccessKey"], flush=True)
+for line in sys.stdin:
+    reset_auth(b"1000000")
+    if line.strip() == "revoke":
+        iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+        reset_auth(b"0")
+        print("revoked", flush=True)
+    elif line.strip() == "new":
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        reset_auth(b"0")
+        print(key["AccessKeyId"], key["SecretAccessKey"], flush=True)
+"#;
+
+#[test]
+fn credentials_revoked_midway_through_an_upload_lose_nothing_and_new_ones_resume_it() {
+    use std::io::{BufRead, BufReader};
+    use strongroom_core::paths::Home;
+    use strongroom_core::registry::{documents, uploads, IntegrityCheck};
+    let Some((endpoint, python)) = services::s3_auth_endpoint() else {
+        return;
+    };
+    let bucket = services::unique_name("revoked");
+    let mut helper = Command::new(&python)
+        .args(["-c", IAM_HELPER, &endpoint, &bucket])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut to_helper = helper.stdin.take().unwrap();
+    let mut from_helper = BufReader::new(helper.stdout.take().unwrap());
+    let mut line = String::new();
+    from_helper.read_line(&mut line).unwrap();
+    let (id, secret) = {
+        let (a, b) = line.trim().split_once(' ').expect("key id and secret");
+        (a.to_string(), b.to_string())
+    };
+    let st = cli::Station::new();
+    stand_in_init(
+        &st.home(),
+        "Revoked",
+        Some(&format!(
+            "[cloud]\nenabled = true\nprovider = \"aws\"\n\n[aws]\nregion = \"us-east-1\"\n\
+             endpoint_url = \"{endpoint}\"\nbackup_bucket = \"{bucket}\"\n\
+             documents_bucket = \"{bucket}\"\npart_size_mib = 5\nconcurrency = 1\n"
+        )),
+    );
+    let env = |id: &str, secret: &str| {
+        vec![
+            ("AWS_ACCESS_KEY_ID".to_string(), id.to_string()),
+            ("AWS_SECRET_ACCESS_KEY".to_string(), secret.to_string()),
+        ]
+    };
+    let first = env(&id, &secret);
+    let case = "2026-000401";
+    assert_eq!(
+        run_env(
+            &st,
+            &first,
+            &["case", "add", "--number", case, "--title", "Revoked"]
+        )
+        .code,
+        0
+    );
+    let mut big = vec![0u8; 60 * 1024 * 1024];
+    rand::thread_rng().fill_bytes(&mut big);
+    let file = st.dir.path().join("interview.mp4");
+    std::fs::write(&file, &big).unwrap();
+    let registry =
+        || Registry::open_with(Home::at(st.home()).registry(), IntegrityCheck::Header).unwrap();
+    let mut cmd = st.command(&["doc", "add", "--case", case, file.to_str().unwrap()]);
+    cmd.envs(first.iter().cloned())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    // Revoke the key once the store has confirmed two parts.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no part was recorded in time"
+        );
+        assert!(
+            Path::new(&format!("/proc/{pid}")).exists(),
+            "the upload ended before the key could be revoked"
+        );
+        let done = registry()
+            .read(uploads::open)
+            .unwrap()
+            .first()
+            .map(|u| u.parts_done.len())
+            .unwrap_or(0);
+        if done >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    writeln!(to_helper, "revoke").unwrap();
+    line.clear();
+    from_helper.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "revoked");
+    let r = Run::from(child.wait_with_output().unwrap());
+    no_panic(&r, "doc add with a revoked key");
+    eprintln!(
+        "doc add, key revoked midway: {}",
+        r.stderr.lines().last().unwrap_or("")
+    );
+    let documents_now = registry().read(documents::count).unwrap();
+    if r.code == 0 {
+        // The last parts may all have been sent before the revocation took effect.
+        eprintln!("the upload finished before the revocation reached it");
+        assert_eq!(documents_now, 1);
+    } else {
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(
+            matches!(
+                r.error_code(),
+                Some("credentials_invalid" | "permission_denied")
+            ),
+            "{r:?}"
+        );
+        assert!(!r.stderr.contains(&secret), "the secret is never printed");
+        assert_eq!(documents_now, 0, "nothing recorded as stored");
+        let open = registry().read(uploads::open).unwrap();
+        assert_eq!(open.len(), 1, "the upload stays queued");
+        // New credentials: the queued upload continues and completes.
+        writeln!(to_helper, "new").unwrap();
+        line.clear();
+        from_helper.read_line(&mut line).unwrap();
+        let (id2, secret2) = line.trim().split_once(' ').expect("a new key");
+        let second = env(id2, secret2);
+        let r = run_env(
+            &st,
+            &second,
+            &[
+                "--json",
+                "doc",
+                "add",
+                "--case",
+                case,
+                file.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+        let docs: Value = serde_json::from_str(&r.stdout).unwrap();
+        let out = st.dir.path().join("back.mp4");
+        let id = docs[0]["id"].to_string();
+        assert_eq!(
+            run_env(
+                &st,
+                &second,
+                &["doc", "get", &id, "--out", out.to_str().unwrap()]
+            )
+            .code,
+            0
+        );
+        assert!(
+            std::fs::read(&out).unwrap() == big,
+            "the document came back whole"
+        );
+        assert!(registry().read(uploads::open).unwrap().is_empty());
+    }
+    drop(to_helper);
+    let _ = helper.wait();
+}
+
 /// Entries of `dir` that a restore --to left beside its target.
 fn restore_leftovers(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
