@@ -12,7 +12,8 @@ cache=${STRONGROOM_CACHE:-$HOME/.cache/strongroom}
 mkdir -p "$cache"
 
 apt_pkgs=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev libxdo-dev
-          libdbus-1-dev gnome-keyring dbus dbus-x11 libsecret-1-0 keyutils nodejs npm python3-venv)
+          libdbus-1-dev gnome-keyring dbus dbus-x11 libsecret-1-0 keyutils nodejs npm python3-venv
+          libayatana-appindicator3-1)
 if [ "$what" = bench ]; then
   apt_pkgs+=(restic borgbackup rclone sqlite3 zstd openssl time)
 fi

@@ -42,7 +42,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = "$pkg" ] || fail "Package is '$(field Package)', expected '$pkg'"
 [ "$(field Version)" = "$version" ] ||
   fail "Version is '$(field Version)', the workspace is $version (src-tauri/tauri.conf.json 'version')"
-for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libdbus-1-3; do
+for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libdbus-1-3 libayatana-appindicator3-1; do
   field Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -qx "$dep" || fail "Depends lacks $dep"
 done
 

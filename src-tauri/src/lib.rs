@@ -7,6 +7,7 @@ mod events;
 mod instance;
 mod scheduler;
 mod state;
+mod tray;
 mod upload_queue;
 
 use specta_typescript::Typescript;
@@ -112,6 +113,13 @@ pub fn run() {
         .manage(state)
         .invoke_handler(builder.invoke_handler())
         .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                // With a tray the app stays, to run the scheduled backups; the tray reopens it.
+                if tray::ACTIVE.load(std::sync::atomic::Ordering::SeqCst) {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
             if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
                 // Only what the officer dropped becomes uploadable (see AppState::offer).
                 window.state::<AppState>().offer(paths.iter().cloned());
@@ -125,6 +133,7 @@ pub fn run() {
         })
         .setup(move |app| {
             builder.mount_events(app);
+            tray::install(app);
             scheduler::start(app.handle().clone(), home, officer);
             Ok(())
         })

@@ -11,7 +11,7 @@ use strongroom_core::monitor::{self, Severity};
 use strongroom_core::paths::Home;
 use strongroom_core::progress::{Cancel, NoProgress};
 use strongroom_core::registry::backups;
-use tauri::AppHandle;
+use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
 
 use crate::events::{HealthAlert, ScheduledBackup};
@@ -31,6 +31,29 @@ pub fn start(app: AppHandle, home: Home, officer: Option<String>) {
     if let Err(e) = spawned {
         tracing::error!("the backup scheduler could not start: {e}");
     }
+}
+
+/// Runs a backup now (the tray's "Back up now"), off the UI thread; the result is an event.
+pub fn back_up_now(app: AppHandle) {
+    let state = app.state::<crate::AppState>();
+    let (home, officer) = (state.home.clone(), state.officer());
+    std::thread::spawn(move || {
+        let event = match Context::open(&home, "app", officer)
+            .and_then(|ctx| backup::create(&ctx, false, &NoProgress, &Cancel::new()))
+        {
+            Ok(c) => ScheduledBackup {
+                ok: true,
+                id: Some(c.id),
+                error: None,
+            },
+            Err(e) => ScheduledBackup {
+                ok: false,
+                id: None,
+                error: Some(format!("{}: {e}", e.code())),
+            },
+        };
+        let _ = event.emit(&app);
+    });
 }
 
 fn tick(app: &AppHandle, home: &Home, officer: Option<String>) -> strongroom_core::Result<()> {

@@ -174,10 +174,7 @@ impl AppSession {
         let el = self.by_testid(id).await;
         let arg = serde_json::to_value(&el).expect("element reference");
         self.client
-            .execute(
-                "arguments[0].scrollIntoView({block: 'center'});",
-                vec![arg],
-            )
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
             .await
             .expect("scroll");
     }

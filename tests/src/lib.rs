@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod fault_proxy;
+pub mod file_dialog;
 pub mod os_drop;
 pub mod services;
 pub mod station;

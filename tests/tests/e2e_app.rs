@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use fantoccini::Locator;
 use sha2::{Digest, Sha256};
 use strongroom_tests::app::AppSession;
-use strongroom_tests::{cli, os_drop, services};
+use strongroom_tests::{cli, file_dialog, os_drop, services};
 
 const PASSPHRASE: &str = "Canary-Recovery 7c41 Harbour Lantern!";
 const S3_SECRET: &str = "canary-s3-secret-9f27c1b8e4d0";
@@ -74,6 +74,24 @@ async fn open_case(app: &AppSession, number: &str) {
         .expect("open the case");
     app.wait_attr("case-detail", "data-number", number, 20)
         .await;
+}
+
+/// The first-run wizard with a strong passphrase; ends on the dashboard. Returns the key id.
+async fn set_up_station(app: &AppSession) -> String {
+    app.by_testid("first-run").await;
+    app.type_into("first-run-station", "Northgate Police Station")
+        .await;
+    app.type_into("first-run-officer", "Duty records officer")
+        .await;
+    app.click("first-run-next").await;
+    app.type_into("first-run-passphrase", PASSPHRASE).await;
+    app.type_into("first-run-repeat", PASSPHRASE).await;
+    wait_enabled(app, "first-run-create").await;
+    app.click("first-run-create").await;
+    let key_id = app.text_of("kit-key-id").await;
+    app.click("first-run-finish").await;
+    app.by_testid("screen-dashboard").await;
+    key_id
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -347,6 +365,7 @@ async fn an_officer_sets_up_uploads_backs_up_restores_and_audits_in_the_app() {
         "restore must wait for the confirmation word"
     );
     app.type_into("restore-confirm-word", "RESTORE").await;
+    wait_enabled(&app, "restore-confirm").await;
     app.screenshot("restore-wizard-confirm").await;
     app.click("restore-confirm").await;
     let restored = wait_text(&app, "restore-result", "Restored", 120).await;
@@ -425,5 +444,79 @@ async fn an_officer_sets_up_uploads_backs_up_restores_and_audits_in_the_app() {
         let found = files_containing(&root, canary);
         assert!(found.is_empty(), "a secret was written to {found:?}");
     }
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_dialogs_pick_save_and_export_and_a_held_case_is_backed_up_verified_and_drilled() {
+    let (Some(display), Some(())) = (services::display(), services::keyring()) else {
+        return;
+    };
+    let app = AppSession::start_with_settings(&[], "[schedule]\nin_app = false\n").await;
+    set_up_station(&app).await;
+
+    app.click("nav-cases").await;
+    app.click("case-new").await;
+    app.type_into("case-field-number", "2026-000200").await;
+    app.type_into("case-field-title", "Assault outside the Crown, High Street")
+        .await;
+    app.click("case-save").await;
+    wait_text(&app, "case-row", "2026-000200", 20).await;
+    open_case(&app, "2026-000200").await;
+
+    // "choose files…": the native open dialog, answered with the keyboard.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let statement = dir.path().join("witness statement.txt");
+    let content = b"I saw two people leave the Crown at 23:10.\n".repeat(200);
+    std::fs::write(&statement, &content).expect("write");
+    app.click("choose-files").await;
+    file_dialog::answer(&display, "Add documents to the case", &statement);
+    let shown = wait_text(&app, "upload-sha256", &sha256_hex(&content), 30).await;
+    assert_eq!(shown, sha256_hex(&content));
+
+    // "Save…": the native save dialog; the file written is the one uploaded, hash checked.
+    let saved = dir.path().join("downloaded.txt");
+    app.click("document-save").await;
+    file_dialog::answer(&display, "Save document", &saved);
+    let notice = wait_text(&app, "case-notice", "SHA-256 checked", 30).await;
+    assert!(notice.contains(&saved.display().to_string()), "{notice}");
+    assert_eq!(std::fs::read(&saved).expect("saved file"), content);
+
+    // Legal hold with a reason.
+    app.type_into("hold-reason", "court order 2026/77").await;
+    app.click("hold-toggle").await;
+    app.by_testid("case-held").await;
+    wait_text(&app, "case-notice", "Legal hold set", 20).await;
+    app.screenshot("case-held").await;
+
+    // A backup, verified and drilled from the Backups screen.
+    app.click("nav-dashboard").await;
+    app.click("backup-now").await;
+    wait_text(&app, "backup-result", "verified", 120).await;
+    app.click("nav-backups").await;
+    app.click("backup-verify").await;
+    let verified = wait_text(&app, "verify-result", "✓", 60).await;
+    assert!(!verified.contains('✗'), "{verified}");
+    app.click("drill-newest").await;
+    app.wait_attr("drill-result", "data-ok", "true", 120).await;
+    app.screenshot("backups-drilled").await;
+
+    // The audit log exported through the save dialog, every record in it.
+    let csv = dir.path().join("audit.csv");
+    app.click("nav-audit").await;
+    app.click("audit-export-csv").await;
+    file_dialog::answer(&display, "Export the audit log", &csv);
+    let exported = wait_text(&app, "audit-exported", "records exported", 30).await;
+    let text = std::fs::read_to_string(&csv).expect("the export");
+    assert!(text.starts_with("seq,"), "{}", &text[..text.len().min(200)]);
+    for event in [
+        "LEGAL_HOLD_SET",
+        "DOCUMENT_DOWNLOADED",
+        "RESTORE_DRILL",
+        "BACKUP_VERIFIED",
+    ] {
+        assert!(text.contains(event), "{event} missing from the export");
+    }
+    assert!(exported.contains(&csv.display().to_string()), "{exported}");
     app.close().await;
 }

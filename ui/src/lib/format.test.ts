@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, percent, relativeTime, stageLabel } from "./format";
+import { count, formatBytes, percent, relativeTime, stageLabel } from "./format";
 
 describe("formatBytes", () => {
   it("uses decimal units with one decimal below 100", () => {
@@ -41,5 +41,13 @@ describe("stageLabel", () => {
   it("names known stages and falls back to the raw name", () => {
     expect(stageLabel("disk_write")).toBe("Writing test data to disk");
     expect(stageLabel("upload_parts")).toBe("upload parts");
+  });
+});
+
+describe("count", () => {
+  it("uses the singular for one", () => {
+    expect(count(1, "case")).toBe("1 case");
+    expect(count(0, "case")).toBe("0 cases");
+    expect(count(3, "audit record")).toBe("3 audit records");
   });
 });

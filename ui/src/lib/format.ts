@@ -78,3 +78,8 @@ export function ago(time: string | null | undefined): string {
   const d = new Date(time);
   return Number.isNaN(d.getTime()) ? time : relativeTime(d);
 }
+
+/** 1 → "1 case", 3 → "3 cases". */
+export function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
