@@ -837,6 +837,126 @@ fn credentials_revoked_midway_through_an_upload_lose_nothing_and_new_ones_resume
     let _ = helper.wait();
 }
 
+#[test]
+fn no_backup_or_restore_runs_while_an_upload_holds_the_home() {
+    let Some(endpoint) = services::s3_endpoint() else {
+        return;
+    };
+    if services::keyring().is_none() {
+        return;
+    }
+    let bucket = services::unique_name("locked");
+    let (prep, env) = s3_station(&endpoint, &bucket);
+    assert_eq!(run_env(&prep, &env, &["storage", "prepare"]).code, 0);
+    let s = Initialised::new(&[]);
+    s.json(&[
+        "case",
+        "add",
+        "--number",
+        "2026-000700",
+        "--title",
+        "Locked",
+    ]);
+    let b = s.json(&["backup", "create", "--local-only"]);
+    let id = b["id"].as_str().unwrap().to_string();
+    // The documents go to S3 in small parts, one at a time: the upload lasts a while.
+    std::fs::write(
+        s.st.home().join("settings.toml"),
+        format!(
+            "[cloud]\nenabled = true\nprovider = \"aws\"\n\n[aws]\nregion = \"us-east-1\"\n\
+             endpoint_url = \"{endpoint}\"\nbackup_bucket = \"{bucket}\"\n\
+             documents_bucket = \"{bucket}\"\naccess_key_id = \"strongroom-test\"\n\
+             part_size_mib = 5\nconcurrency = 1\n"
+        ),
+    )
+    .unwrap();
+    let mut big = vec![0u8; 100 * 1024 * 1024];
+    rand::thread_rng().fill_bytes(&mut big);
+    let file = s.st.dir.path().join("cctv.mp4");
+    std::fs::write(&file, &big).unwrap();
+    let mut cmd = s.st.command(&[
+        "doc",
+        "add",
+        "--case",
+        "2026-000700",
+        file.to_str().unwrap(),
+    ]);
+    cmd.envs(env.iter().cloned())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut upload = cmd.spawn().unwrap();
+    // Wait until the upload is under way (queued in the registry: it holds the job lock).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upload never started"
+        );
+        assert!(
+            upload.try_wait().unwrap().is_none(),
+            "the upload ended too soon"
+        );
+        let reg = Registry::open_with(
+            s.registry(),
+            strongroom_core::registry::IntegrityCheck::Header,
+        )
+        .unwrap();
+        if !reg
+            .read(strongroom_core::registry::uploads::open)
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let live_before = case_count(&s.registry());
+    let mut refused = 0;
+    for args in [
+        &[
+            "backup",
+            "restore",
+            id.as_str(),
+            "--yes",
+            "--reason",
+            "while uploading",
+        ][..],
+        &["backup", "create", "--local-only"],
+    ] {
+        let mut all: Vec<&str> = args.to_vec();
+        all.insert(0, "--json");
+        let mut c = s.st.command(&all);
+        c.envs(env.iter().cloned());
+        let r = Run::from(c.output().unwrap());
+        no_panic(&r, "a job while another runs");
+        if upload.try_wait().unwrap().is_some() {
+            break; // the upload ended first: nothing left to collide with
+        }
+        assert_eq!(r.code, 1, "{args:?}: {r:?}");
+        let e: Value = serde_json::from_str(r.stderr.trim()).unwrap();
+        assert_eq!(e["error"]["code"], "busy", "{args:?}: {r:?}");
+        refused += 1;
+    }
+    assert!(refused > 0, "at least one job met the running upload");
+    eprintln!("{refused} job(s) refused as busy while the upload ran");
+    // Registry-only work is not blocked.
+    let mut c = s.st.command(&[
+        "case",
+        "add",
+        "--number",
+        "2026-000701",
+        "--title",
+        "Meanwhile",
+    ]);
+    c.envs(env.iter().cloned());
+    assert_eq!(Run::from(c.output().unwrap()).code, 0);
+    let status = upload.wait().unwrap();
+    assert!(status.success(), "the upload finished: {status:?}");
+    assert_eq!(case_count(&s.registry()), live_before + 1);
+    let shown = s.json(&["case", "show", "2026-000700"]);
+    assert_eq!(shown["documents"].as_array().unwrap().len(), 1, "{shown}");
+}
+
 /// Entries of `dir` that a restore --to left beside its target.
 fn restore_leftovers(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
