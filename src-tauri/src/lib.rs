@@ -5,6 +5,7 @@
 mod commands;
 mod events;
 mod instance;
+mod notices;
 mod scheduler;
 mod state;
 mod tray;

@@ -15,6 +15,7 @@ use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
 
 use crate::events::{HealthAlert, ScheduledBackup};
+use crate::notices;
 
 const TICK: Duration = Duration::from_secs(60);
 
@@ -52,6 +53,9 @@ pub fn back_up_now(app: AppHandle) {
                 error: Some(format!("{}: {e}", e.code())),
             },
         };
+        if let Some(error) = &event.error {
+            notices::notify("Strongroom: the backup FAILED", error);
+        }
         let _ = event.emit(&app);
     });
 }

@@ -48,8 +48,8 @@ impl AppState {
         Context::open(&self.home, "app", self.officer())
     }
 
-    /// Runs `f` with a registry connection opened for this call. Each call opens its own
-    /// (a header check, about a millisecond): a connection kept open would go on reading the
+    /// Runs `f` with a registry connection opened for this call. Each call opens its own (only
+    /// the header is checked, not every page): a connection kept open would go on reading the
     /// old file after a restore swapped the registry.
     pub fn with_registry<T>(&self, f: impl FnOnce(&mut Registry) -> Result<T>) -> Result<T> {
         self.home.create_dirs()?;

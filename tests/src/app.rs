@@ -35,12 +35,18 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// The X display is one screen shared by every app a test binary starts: windows, drags and
+/// file dialogs of two apps at once would land on each other. Sessions take turns.
+static DESKTOP: std::sync::OnceLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
+    std::sync::OnceLock::new();
+
 /// One running app, driven over WebDriver, with its own station home and XDG dirs.
 pub struct AppSession {
     pub client: Client,
     pub home: tempfile::TempDir,
     pub started: Instant,
     driver: Child,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl AppSession {
@@ -51,6 +57,11 @@ impl AppSession {
 
     /// As [`AppSession::start`], with a settings file written into the new home first.
     pub async fn start_with_settings(env: &[(&str, &str)], settings_toml: &str) -> AppSession {
+        let turn = DESKTOP
+            .get_or_init(Default::default)
+            .clone()
+            .lock_owned()
+            .await;
         let app = bin_dir().join("strongroom-app");
         assert!(
             app.is_file(),
@@ -124,6 +135,7 @@ impl AppSession {
             home,
             started,
             driver,
+            _turn: turn,
         }
     }
 

@@ -489,10 +489,18 @@ async fn native_dialogs_pick_save_and_export_and_a_held_case_is_backed_up_verifi
     wait_text(&app, "case-notice", "Legal hold set", 20).await;
     app.screenshot("case-held").await;
 
-    // A backup, verified and drilled from the Backups screen.
+    // A job of another process on the same home (the CLI, a system timer) holds the job lock:
+    // the app's backup says busy and changes nothing; once it is free, the backup runs.
     app.click("nav-dashboard").await;
+    let home = strongroom_core::paths::Home::at(app.home.path().join("station"));
+    let held = strongroom_core::jobs::JobLock::acquire(&home).expect("the job lock");
+    app.click("backup-now").await;
+    wait_text(&app, "backup-error", "(busy)", 30).await;
+    drop(held);
     app.click("backup-now").await;
     wait_text(&app, "backup-result", "verified", 120).await;
+
+    // Verified and drilled from the Backups screen.
     app.click("nav-backups").await;
     app.click("backup-verify").await;
     let verified = wait_text(&app, "verify-result", "✓", 60).await;
