@@ -308,6 +308,26 @@ async fn an_officer_sets_up_uploads_backs_up_restores_and_audits_in_the_app() {
     }
     app.screenshot("case-documents-uploaded").await;
 
+    // The webview cannot upload a file the officer did not offer: a script calling the command
+    // itself with another path (what a compromised page would do) is refused.
+    let refused = app
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            const t = window.__TAURI_INTERNALS__;
+            const channel = "__CHANNEL__:" + t.transformCallback(() => {});
+            t.invoke("upload_documents", { job: "injected", caseNumber: "2026-000123",
+                files: ["/etc/passwd"], onProgress: channel })
+              .then((r) => done({ ok: r }), (e) => done({ error: e }));"#,
+            vec![],
+        )
+        .await
+        .expect("the script ran");
+    assert_eq!(
+        refused["error"]["code"], "file_not_offered",
+        "an un-offered path must be refused: {refused}"
+    );
+
     // ---- Back up now, with progress observed.
     app.click("nav-dashboard").await;
     app.click("backup-now").await;
