@@ -200,6 +200,70 @@ fn fsync_dir(dir: &Path) {
     let _ = dir;
 }
 
+/// Checks the whole snapshot page by page (`registry_corrupt` naming the live registry when it
+/// fails) and reads its schema version, counts and documents for the manifest.
+fn inspect_snapshot(ctx: &Context, snap_path: &Path) -> Result<(i64, archive::Counts, Manifest)> {
+    let snap = Registry::open_snapshot(snap_path).map_err(|e| match e {
+        Error::RegistryCorrupt { detail, .. } => Error::RegistryCorrupt {
+            path: ctx.home.registry().display().to_string(),
+            detail: format!("its snapshot fails the integrity check: {detail}"),
+        },
+        other => other,
+    })?;
+    let c = snap.counts()?;
+    let docs = snap.read(documents::all)?;
+    let schema = snap.schema_version()?;
+    let counts = archive::Counts {
+        cases: c.cases,
+        documents: c.documents,
+        audit_records: c.audit_records,
+    };
+    let mut manifest =
+        Manifest::registry_snapshot(u32::try_from(schema).unwrap_or(0), counts.clone());
+    manifest.documents = docs
+        .into_iter()
+        .map(|d| DocumentEntry {
+            case: d.case,
+            store_key: d.key,
+            version_id: d.version_id,
+            sha256: d.sha256,
+            size: d.size,
+        })
+        .collect();
+    Ok((schema, counts, manifest))
+}
+
+/// Compresses and encrypts the snapshot into `part_path`; the caller finishes the writer with
+/// the manifest.
+fn encrypt_snapshot(
+    snap_path: &Path,
+    part_path: &Path,
+    master: &crate::crypto::MasterKey,
+    params: WriteParams,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Writer<BufWriter<File>>> {
+    let file = File::create(part_path).map_err(|e| Error::io("created", part_path, e))?;
+    let mut w = Writer::new(BufWriter::new(file), master, params)?;
+    let total = fs::metadata(snap_path).map(|m| m.len()).ok();
+    let mut input = File::open(snap_path).map_err(|e| Error::io("opened", snap_path, e))?;
+    let mut buf = vec![0u8; 1024 * 1024];
+    let mut done = 0u64;
+    loop {
+        cancel.check()?;
+        let n = std::io::Read::read(&mut input, &mut buf)
+            .map_err(|e| Error::io("read", snap_path, e))?;
+        if n == 0 {
+            break;
+        }
+        w.write_all(&buf[..n])
+            .map_err(|e| Error::io("written", part_path, e))?;
+        done += n as u64;
+        progress.stage("encrypt", done, total);
+    }
+    Ok(w)
+}
+
 /// Makes a backup of the station's registry (the whole workflow; see the module docs).
 pub fn create(
     ctx: &Context,
@@ -223,41 +287,29 @@ pub fn create(
     let snap_path = tmp.join(format!("snapshot-{id}.sqlite3"));
     reg.snapshot_with_progress(&snap_path, progress)?;
     cancel.check()?;
-    let (schema, counts, docs) = {
-        // The whole snapshot is checked here, page by page: a damaged registry is never backed up.
-        let snap = Registry::open(&snap_path).map_err(|e| {
+
+    // 2. Compress + encrypt the snapshot into a temp file while a second thread checks the
+    // whole snapshot page by page and reads what the manifest names (both only read it, and
+    // the manifest is needed only when the file is finished): a damaged registry is never
+    // backed up, and the check costs no wall time of its own.
+    let part_path = tmp.join(format!("backup-{id}.partial"));
+    let sealed = std::thread::scope(|scope| {
+        let inspection = scope.spawn(|| inspect_snapshot(ctx, &snap_path));
+        let writer = encrypt_snapshot(&snap_path, &part_path, &master, params, progress, cancel);
+        let inspected = inspection
+            .join()
+            .map_err(|_| Error::Internal("the snapshot check stopped unexpectedly".into()))?;
+        let (schema, counts, manifest) = inspected?;
+        Ok::<_, Error>((writer?, schema, counts, manifest))
+    });
+    let (writer, schema, counts, manifest) = match sealed {
+        Ok(v) => v,
+        Err(e) => {
             let _ = fs::remove_file(&snap_path);
-            match e {
-                Error::RegistryCorrupt { detail, .. } => Error::RegistryCorrupt {
-                    path: ctx.home.registry().display().to_string(),
-                    detail: format!("its snapshot fails the integrity check: {detail}"),
-                },
-                other => other,
-            }
-        })?;
-        let c = snap.counts()?;
-        let docs = snap.read(documents::all)?;
-        (snap.schema_version()?, c, docs)
+            let _ = fs::remove_file(&part_path);
+            return Err(e);
+        }
     };
-    let _ = fs::remove_file(snap_path.with_extension("sqlite3-wal"));
-    let _ = fs::remove_file(snap_path.with_extension("sqlite3-shm"));
-    let counts = archive::Counts {
-        cases: counts.cases,
-        documents: counts.documents,
-        audit_records: counts.audit_records,
-    };
-    let mut manifest =
-        Manifest::registry_snapshot(u32::try_from(schema).unwrap_or(0), counts.clone());
-    manifest.documents = docs
-        .into_iter()
-        .map(|d| DocumentEntry {
-            case: d.case,
-            store_key: d.key,
-            version_id: d.version_id,
-            sha256: d.sha256,
-            size: d.size,
-        })
-        .collect();
     reg.write(|tx| {
         backups::begin(
             tx,
@@ -275,30 +327,8 @@ pub fn create(
     })?;
 
     let result = (|| -> Result<_> {
-        // 2. Compress + encrypt into a temp file, fsync, rename into the backups folder.
-        let part_path = tmp.join(format!("backup-{id}.partial"));
-        let summary = {
-            let file = File::create(&part_path).map_err(|e| Error::io("created", &part_path, e))?;
-            let mut w = Writer::new(BufWriter::new(file), &master, params)?;
-            let total = fs::metadata(&snap_path).map(|m| m.len()).ok();
-            let mut input =
-                File::open(&snap_path).map_err(|e| Error::io("opened", &snap_path, e))?;
-            let mut buf = vec![0u8; 1024 * 1024];
-            let mut done = 0u64;
-            loop {
-                cancel.check()?;
-                let n = std::io::Read::read(&mut input, &mut buf)
-                    .map_err(|e| Error::io("read", &snap_path, e))?;
-                if n == 0 {
-                    break;
-                }
-                w.write_all(&buf[..n])
-                    .map_err(|e| Error::io("written", &part_path, e))?;
-                done += n as u64;
-                progress.stage("encrypt", done, total);
-            }
-            w.finish(&manifest)?
-        };
+        // 3. The trailer with the manifest, fsync, rename into the backups folder.
+        let summary = writer.finish(&manifest)?;
         {
             let f = File::options()
                 .write(true)
@@ -364,7 +394,7 @@ pub fn create(
         }
     };
 
-    // 3. Re-read and authenticate the stored copy.
+    // 4. Re-read and authenticate the stored copy.
     progress.stage("verify", 0, Some(summary.file_len));
     let verified = verify_file(&final_path, &keys, Some(&summary.file_sha256));
     reg.write(|tx| match &verified {
@@ -397,7 +427,7 @@ pub fn create(
     progress.stage("verify", summary.file_len, Some(summary.file_len));
     verified?;
 
-    // 4. The cloud copy, and any earlier backup that did not reach the cloud yet.
+    // 5. The cloud copy, and any earlier backup that did not reach the cloud yet.
     let mut cloud_key = None;
     let mut cloud_error = None;
     if !local_only {
@@ -442,7 +472,7 @@ pub fn create(
         }
     };
 
-    // 5. Retention.
+    // 6. Retention.
     let pruned = match super::retention::prune_with(ctx, &mut reg, false) {
         Ok(r) => r.deleted,
         Err(e) => {

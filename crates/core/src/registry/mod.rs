@@ -153,6 +153,33 @@ impl Registry {
         Ok(reg)
     }
 
+    /// Opens a snapshot (a registry copy no one writes) read-only and checks every page: the
+    /// file is never modified, so another reader (the backup's encryption) may read it at the
+    /// same time. `registry_too_new` for a snapshot of a newer schema.
+    pub fn open_snapshot(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|e| open_error(&path, e))?;
+        check_integrity(&conn, &path)?;
+        let found = migrations::user_version(&conn)?;
+        if found > SCHEMA_VERSION {
+            return Err(Error::RegistryTooNew {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(Self {
+            conn,
+            path,
+            rules: Rules::default(),
+        })
+    }
+
     /// Opens the registry of a station home, creating the home's folders first.
     pub fn open_in(home: &Home) -> Result<Self> {
         home.create_dirs()?;
