@@ -333,6 +333,9 @@ async fn an_officer_sets_up_uploads_backs_up_restores_and_audits_in_the_app() {
     app.click("backup-now").await;
     let result = wait_text(&app, "backup-result", "verified", 120).await;
     assert!(result.contains("in the cloud"), "{result}");
+    // The app's own scheduler is off for this station (see the settings written at start).
+    let next = app.text_of("next-backup").await;
+    assert!(next.contains("system scheduler"), "{next}");
     let progress_events: u32 = app
         .by_testid("backup-progress")
         .await

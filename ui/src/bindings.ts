@@ -361,8 +361,11 @@ export type Dashboard = {
 	health: Health,
 	/**  The newest catalogued backups (good or not), newest first. */
 	backups: Backup[],
-	/**  When the app's scheduler runs the next backup (RFC 3339, UTC). */
-	next_backup: string,
+	/**
+	 *  When the app's scheduler runs the next backup (RFC 3339, UTC); None when the app's
+	 *  scheduler is off (`schedule.in_app = false`: a system scheduler runs the backups).
+	 */
+	next_backup: string | null,
 	/**  The time of the newest RESTORE_DRILL record, and whether it succeeded. */
 	last_drill: string | null,
 	last_drill_ok: boolean | null,

@@ -23,8 +23,9 @@ pub struct Dashboard {
     pub health: Health,
     /// The newest catalogued backups (good or not), newest first.
     pub backups: Vec<Backup>,
-    /// When the app's scheduler runs the next backup (RFC 3339, UTC).
-    pub next_backup: String,
+    /// When the app's scheduler runs the next backup (RFC 3339, UTC); None when the app's
+    /// scheduler is off (`schedule.in_app = false`: a system scheduler runs the backups).
+    pub next_backup: Option<String>,
     /// The time of the newest RESTORE_DRILL record, and whether it succeeded.
     pub last_drill: Option<String>,
     pub last_drill_ok: Option<bool>,
@@ -56,7 +57,11 @@ pub(crate) fn dashboard_of(ctx: &strongroom_core::jobs::Context) -> Result<Dashb
     Ok(Dashboard {
         health,
         backups: all.into_iter().take(CHART_BACKUPS).collect(),
-        next_backup: timestamp::format(next),
+        next_backup: ctx
+            .settings
+            .schedule
+            .in_app
+            .then(|| timestamp::format(next)),
         last_drill: drill.first().map(|r| r.time.clone()),
         last_drill_ok: drill.first().map(|r| r.outcome == "success"),
         stored_bytes,
