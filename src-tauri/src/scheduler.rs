@@ -39,25 +39,30 @@ pub fn back_up_now(app: AppHandle) {
     let state = app.state::<crate::AppState>();
     let (home, officer) = (state.home.clone(), state.officer());
     std::thread::spawn(move || {
-        let event = match Context::open(&home, "app", officer)
-            .and_then(|ctx| backup::create(&ctx, false, &NoProgress, &Cancel::new()))
-        {
-            Ok(c) => ScheduledBackup {
-                ok: true,
-                id: Some(c.id),
-                error: None,
-            },
-            Err(e) => ScheduledBackup {
-                ok: false,
-                id: None,
-                error: Some(format!("{}: {e}", e.code())),
-            },
-        };
-        if let Some(error) = &event.error {
-            notices::notify("Strongroom: the backup FAILED", error);
-        }
-        let _ = event.emit(&app);
+        let made = Context::open(&home, "app", officer)
+            .and_then(|ctx| backup::create(&ctx, false, &NoProgress, &Cancel::new()));
+        report(&app, made);
     });
+}
+
+/// Tells the window (and, on failure, the desktop) how a backup the app started ended.
+fn report(app: &AppHandle, made: strongroom_core::Result<backup::Created>) {
+    let event = match made {
+        Ok(c) => ScheduledBackup {
+            ok: true,
+            id: Some(c.id),
+            error: None,
+        },
+        Err(e) => ScheduledBackup {
+            ok: false,
+            id: None,
+            error: Some(format!("{}: {e}", e.code())),
+        },
+    };
+    if let Some(error) = &event.error {
+        notices::notify("Strongroom: the backup FAILED", error);
+    }
+    let _ = event.emit(app);
 }
 
 fn tick(app: &AppHandle, home: &Home, officer: Option<String>) -> strongroom_core::Result<()> {

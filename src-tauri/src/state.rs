@@ -52,12 +52,7 @@ impl AppState {
     /// the header is checked, not every page): a connection kept open would go on reading the
     /// old file after a restore swapped the registry.
     pub fn with_registry<T>(&self, f: impl FnOnce(&mut Registry) -> Result<T>) -> Result<T> {
-        self.home.create_dirs()?;
-        let mut reg = Registry::open_with(
-            self.home.registry(),
-            strongroom_core::registry::IntegrityCheck::Header,
-        )?;
-        f(&mut reg)
+        f(&mut Registry::open_live(&self.home)?)
     }
 
     /// Who acts through the app, for audit records.

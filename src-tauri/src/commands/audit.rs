@@ -71,10 +71,7 @@ pub async fn export_audit(
     let actor = state.actor().map_err(public)?;
     let home = state.home.clone();
     blocking(move || {
-        let mut reg = strongroom_core::registry::Registry::open_with(
-            home.registry(),
-            strongroom_core::registry::IntegrityCheck::Header,
-        )?;
+        let mut reg = strongroom_core::registry::Registry::open_live(&home)?;
         audit_export::export(&mut reg, &actor, format, &path)
     })
     .await

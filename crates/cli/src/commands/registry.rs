@@ -6,7 +6,7 @@
 
 use strongroom_core::audit::Actor;
 use strongroom_core::paths::Home;
-use strongroom_core::registry::{IntegrityCheck, Registry};
+use strongroom_core::registry::Registry;
 use strongroom_core::station::Station;
 use strongroom_core::Result;
 
@@ -14,8 +14,7 @@ use strongroom_core::Result;
 /// every page (`check`, every backup and restore do that) would cost each `case` and `audit`
 /// command about a second per 400 MB of registry.
 pub fn open(home: &Home) -> Result<Registry> {
-    home.create_dirs()?;
-    Registry::open_with(home.registry(), IntegrityCheck::Header)
+    Registry::open_live(home)
 }
 
 /// The OS user acting through the CLI at this home's station; the officer's name comes from

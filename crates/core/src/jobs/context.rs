@@ -3,7 +3,7 @@ use std::future::Future;
 use crate::audit::Actor;
 use crate::config::Settings;
 use crate::paths::Home;
-use crate::registry::{IntegrityCheck, Registry};
+use crate::registry::Registry;
 use crate::secrets::Keyring;
 use crate::station::Station;
 use crate::storage::{open_destinations, Destinations};
@@ -57,8 +57,7 @@ impl Context {
     /// matters: the snapshot of every backup, the restored copy of every restore and drill,
     /// and `check`.
     pub fn registry(&self) -> Result<Registry> {
-        self.home.create_dirs()?;
-        Registry::open_with(self.home.registry(), IntegrityCheck::Header)
+        Registry::open_live(&self.home)
     }
 
     /// The configured document and backup stores (local folders when no cloud is set up).

@@ -180,6 +180,14 @@ impl Registry {
         })
     }
 
+    /// The live registry of a station home (its folders made first), checked at the header
+    /// only: commands open it often, and the whole file is checked where it matters (every
+    /// backup's snapshot, every restored copy, `check`).
+    pub fn open_live(home: &Home) -> Result<Self> {
+        home.create_dirs()?;
+        Self::open_with(home.registry(), IntegrityCheck::Header)
+    }
+
     /// Opens the registry of a station home, creating the home's folders first.
     pub fn open_in(home: &Home) -> Result<Self> {
         home.create_dirs()?;
