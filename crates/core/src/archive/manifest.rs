@@ -72,3 +72,15 @@ pub(crate) struct Trailer {
     pub content_chunks: u64,
     pub manifest: Manifest,
 }
+
+/// The trailer as written: the same fields as [`Trailer`], the manifest borrowed and of any
+/// type that serialises like a [`Manifest`] (a backup streams its document list from the
+/// snapshot rather than holding it).
+#[derive(Serialize)]
+pub(crate) struct TrailerOut<'a, M: Serialize> {
+    pub plaintext_len: u64,
+    pub plaintext_sha256: &'a str,
+    pub stored_len: u64,
+    pub content_chunks: u64,
+    pub manifest: &'a M,
+}

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::frame::{frame_header, FLAG_FINAL, FLAG_TRAILER, MAX_TRAILER_LEN};
 use super::header::{CompressionKind, Header};
-use super::manifest::{Manifest, Trailer};
+use super::manifest::{Manifest, TrailerOut};
 use super::pool::BufferPool;
 use crate::crypto::{chunk_cipher, wrap_data_key, ChunkCipher, KeyId, MasterKey};
 use crate::{Error, Result};
@@ -29,7 +29,9 @@ pub const DEFAULT_ZSTD_LEVEL: i32 = 1;
 /// The highest zstd level accepted: its window (8 MiB) bounds the reader's memory.
 pub const MAX_ZSTD_LEVEL: i32 = 19;
 /// How much plaintext the caller's thread hands over at a time.
-const STAGE_LEN: usize = 2 * 1024 * 1024;
+const STAGE_LEN: usize = 1024 * 1024;
+/// Bytes of plaintext per zstd worker job.
+const JOB_SIZE: u32 = 1024 * 1024;
 /// Pieces in flight on each channel.
 const IN_FLIGHT: usize = 4;
 
@@ -223,7 +225,13 @@ impl<W: Write> Writer<W> {
 
     /// Seals the rest, then the trailer with `manifest`, and flushes. The backup is complete
     /// (and readable) only once this returns `Ok`.
-    pub fn finish(mut self, manifest: &Manifest) -> Result<Summary> {
+    pub fn finish(self, manifest: &Manifest) -> Result<Summary> {
+        self.finish_with(manifest)
+    }
+
+    /// [`Writer::finish`] with a manifest of any type that serialises like a [`Manifest`]
+    /// (its JSON is sealed as it is produced, never held whole).
+    pub fn finish_with<M: serde::Serialize>(mut self, manifest: &M) -> Result<Summary> {
         let io_err = |e: io::Error| Error::io("written", "the backup", e);
         if !self.stage.is_empty() {
             let last = std::mem::take(&mut self.stage);
@@ -237,31 +245,30 @@ impl<W: Write> Writer<W> {
         self.join_worker().map_err(io_err)?;
 
         let content_chunks = self.index;
-        let trailer = Trailer {
+        let plaintext_sha256 = hex::encode(self.plain_hash.clone().finalize());
+        let trailer = TrailerOut {
             plaintext_len: self.plain_len,
-            plaintext_sha256: hex::encode(self.plain_hash.clone().finalize()),
+            plaintext_sha256: &plaintext_sha256,
             stored_len: self.stored_len,
             content_chunks,
-            manifest: manifest.clone(),
+            manifest,
         };
-        let json = serde_json::to_vec(&trailer).map_err(|e| Error::Internal(e.to_string()))?;
-        if json.len() > MAX_TRAILER_LEN {
-            return Err(Error::Invalid {
-                code: "manifest_too_large",
-                field: "manifest",
-                message: "the manifest is larger than 64 MiB; split the backup".into(),
-            });
+        let chunk_size = self.header.chunk_size as usize;
+        let mut sink = TrailerSink {
+            writer: &mut self,
+            piece: Vec::with_capacity(chunk_size),
+            chunk_size,
+            total: 0,
+        };
+        match serde_json::to_writer(&mut sink, &trailer) {
+            Ok(()) => {}
+            Err(_) if sink.total > MAX_TRAILER_LEN => return Err(manifest_too_large()),
+            Err(e) if e.is_io() => return Err(io_err(e.into())),
+            Err(e) => return Err(Error::Internal(e.to_string())),
         }
-        let pieces: Vec<&[u8]> = json.chunks(self.header.chunk_size as usize).collect();
-        let n = pieces.len();
-        for (i, piece) in pieces.into_iter().enumerate() {
-            let flags = if i + 1 == n {
-                FLAG_TRAILER | FLAG_FINAL
-            } else {
-                FLAG_TRAILER
-            };
-            self.seal_and_emit(piece.to_vec(), flags).map_err(io_err)?;
-        }
+        let last = std::mem::take(&mut sink.piece);
+        self.seal_and_emit(last, FLAG_TRAILER | FLAG_FINAL)
+            .map_err(io_err)?;
         self.out.flush().map_err(io_err)?;
         Ok(Summary {
             backup_id: self.header.backup_id,
@@ -271,7 +278,7 @@ impl<W: Write> Writer<W> {
             file_len: self.file_len,
             file_sha256: hex::encode(self.file_hash.clone().finalize()),
             plaintext_len: self.plain_len,
-            plaintext_sha256: trailer.plaintext_sha256,
+            plaintext_sha256,
             stored_len: self.stored_len,
             chunks: self.index,
         })
@@ -391,6 +398,47 @@ impl<W: Write> Drop for Writer<W> {
     }
 }
 
+fn manifest_too_large() -> Error {
+    Error::Invalid {
+        code: "manifest_too_large",
+        field: "manifest",
+        message: "the manifest is larger than 64 MiB; split the backup".into(),
+    }
+}
+
+/// Seals the trailer's JSON as it is serialised: each full chunk as a trailer chunk, the last
+/// one held back for the caller to seal as final.
+struct TrailerSink<'w, W: Write> {
+    writer: &'w mut Writer<W>,
+    piece: Vec<u8>,
+    chunk_size: usize,
+    total: usize,
+}
+
+impl<W: Write> Write for TrailerSink<'_, W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.total += data.len();
+        if self.total > MAX_TRAILER_LEN {
+            return Err(io::Error::other("the manifest is larger than 64 MiB"));
+        }
+        let mut rest = data;
+        while !rest.is_empty() {
+            if self.piece.len() == self.chunk_size {
+                let full = std::mem::replace(&mut self.piece, Vec::with_capacity(self.chunk_size));
+                self.writer.seal_and_emit(full, FLAG_TRAILER)?;
+            }
+            let take = (self.chunk_size - self.piece.len()).min(rest.len());
+            self.piece.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Collects compressed bytes into chunks of exactly `chunk_size` (the last may be shorter).
 struct ChunkSink {
     buf: Vec<u8>,
@@ -454,6 +502,9 @@ fn compress(
             let mut enc = zstd::stream::write::Encoder::new(sink, level)?;
             if threads > 0 {
                 enc.multithread(threads)?;
+                // zstd's default job (4 windows: 2 MiB at level 1) keeps about 27 MiB of
+                // buffers for two workers; 1 MiB jobs halve that.
+                enc.set_parameter(zstd::stream::raw::CParameter::JobSize(JOB_SIZE))?;
             }
             for piece in input {
                 enc.write_all(&piece)?;

@@ -1,9 +1,10 @@
 //! `backup create`, `backup list`, `backup verify`: the backup workflow of the operations guide.
 //!
 //! create: clean what an interrupted job left → consistent snapshot of the live registry (SQLite
-//! online backup) → compress + encrypt into a temp file → fsync → rename into the backups folder
-//! → catalogue complete → re-read and authenticate the stored copy (BACKUP_VERIFIED or
-//! BACKUP_FAILED) → upload to the cloud when enabled, resumable (BACKUP_CLOUD_SUCCESS or
+//! online backup) → compress + encrypt into a temp file (the snapshot is checked page by page
+//! meanwhile) → fsync while the file is re-read and authenticated → rename into the backups
+//! folder → catalogue complete → what the re-read found (BACKUP_VERIFIED or BACKUP_FAILED) →
+//! upload to the cloud when enabled, resumable (BACKUP_CLOUD_SUCCESS or
 //! BACKUP_CLOUD_FAILED; backups not yet in the cloud are retried by the next run) → retention.
 //! A backup is catalogued `pending` until it is complete; only complete + verified backups are
 //! good, and only good backups are listed.
@@ -201,8 +202,9 @@ fn fsync_dir(dir: &Path) {
 }
 
 /// Checks the whole snapshot page by page (`registry_corrupt` naming the live registry when it
-/// fails) and reads its schema version, counts and documents for the manifest.
-fn inspect_snapshot(ctx: &Context, snap_path: &Path) -> Result<(i64, archive::Counts, Manifest)> {
+/// fails) and reads its schema version and counts; the snapshot stays open for the manifest's
+/// document list.
+fn inspect_snapshot(ctx: &Context, snap_path: &Path) -> Result<(i64, archive::Counts, Registry)> {
     let snap = Registry::open_snapshot(snap_path).map_err(|e| match e {
         Error::RegistryCorrupt { detail, .. } => Error::RegistryCorrupt {
             path: ctx.home.registry().display().to_string(),
@@ -211,26 +213,62 @@ fn inspect_snapshot(ctx: &Context, snap_path: &Path) -> Result<(i64, archive::Co
         other => other,
     })?;
     let c = snap.counts()?;
-    let docs = snap.read(documents::all)?;
     let schema = snap.schema_version()?;
     let counts = archive::Counts {
         cases: c.cases,
         documents: c.documents,
         audit_records: c.audit_records,
     };
-    let mut manifest =
-        Manifest::registry_snapshot(u32::try_from(schema).unwrap_or(0), counts.clone());
-    manifest.documents = docs
-        .into_iter()
-        .map(|d| DocumentEntry {
-            case: d.case,
-            store_key: d.key,
-            version_id: d.version_id,
-            sha256: d.sha256,
-            size: d.size,
-        })
-        .collect();
-    Ok((schema, counts, manifest))
+    Ok((schema, counts, snap))
+}
+
+/// A registry snapshot's manifest as it is sealed: serialises like [`Manifest`], its
+/// documents read from the snapshot one row at a time (100,000 documents would otherwise be
+/// held two or three times over, about 60 MB).
+#[derive(Serialize)]
+struct SnapshotManifest<'a> {
+    kind: &'static str,
+    schema_version: u32,
+    counts: &'a archive::Counts,
+    documents: SnapshotDocuments<'a>,
+}
+
+struct SnapshotDocuments<'a> {
+    snap: &'a Registry,
+    /// Why reading the documents failed, when it did (the serialiser only carries text).
+    failed: std::cell::RefCell<Option<Error>>,
+}
+
+impl Serialize for SnapshotDocuments<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let mut seq = s.serialize_seq(None)?;
+        let mut stopped = None;
+        let read = self.snap.read(|db| {
+            documents::for_each(db, |d| {
+                let entry = DocumentEntry {
+                    case: d.case,
+                    store_key: d.key,
+                    version_id: d.version_id,
+                    sha256: d.sha256,
+                    size: d.size,
+                };
+                seq.serialize_element(&entry).map_err(|e| {
+                    stopped = Some(e);
+                    Error::Internal("the manifest could not be written".into())
+                })
+            })
+        });
+        if let Some(e) = stopped {
+            return Err(e);
+        }
+        if let Err(e) = read {
+            let text = e.to_string();
+            *self.failed.borrow_mut() = Some(e);
+            return Err(S::Error::custom(text));
+        }
+        seq.end()
+    }
 }
 
 /// Compresses and encrypts the snapshot into `part_path`; the caller finishes the writer with
@@ -299,10 +337,10 @@ pub fn create(
         let inspected = inspection
             .join()
             .map_err(|_| Error::Internal("the snapshot check stopped unexpectedly".into()))?;
-        let (schema, counts, manifest) = inspected?;
-        Ok::<_, Error>((writer?, schema, counts, manifest))
+        let (schema, counts, snap) = inspected?;
+        Ok::<_, Error>((writer?, schema, counts, snap))
     });
-    let (writer, schema, counts, manifest) = match sealed {
+    let (writer, schema, counts, snap) = match sealed {
         Ok(v) => v,
         Err(e) => {
             let _ = fs::remove_file(&snap_path);
@@ -327,17 +365,40 @@ pub fn create(
     })?;
 
     let result = (|| -> Result<_> {
-        // 3. The trailer with the manifest, fsync, rename into the backups folder.
-        let summary = writer.finish(&manifest)?;
-        {
-            let f = File::options()
-                .write(true)
-                .open(&part_path)
-                .map_err(|e| Error::io("opened", &part_path, e))?;
-            f.sync_all()
-                .map_err(|e| Error::io("synced", &part_path, e))?;
-        }
+        // 3. The trailer with the manifest; fsync, and meanwhile re-read and authenticate
+        // every byte of what was written (the same file, before it is renamed into the
+        // backups folder).
+        let manifest = SnapshotManifest {
+            kind: Manifest::REGISTRY_SNAPSHOT,
+            schema_version: u32::try_from(schema).unwrap_or(0),
+            counts: &counts,
+            documents: SnapshotDocuments {
+                snap: &snap,
+                failed: Default::default(),
+            },
+        };
+        let summary = writer
+            .finish_with(&manifest)
+            .map_err(|e| manifest.documents.failed.take().unwrap_or(e))?;
+        drop(manifest);
+        drop(snap);
         let _ = fs::remove_file(&snap_path);
+        progress.stage("verify", 0, Some(summary.file_len));
+        let (synced, verified) = std::thread::scope(|scope| {
+            let synced = scope.spawn(|| {
+                File::options()
+                    .write(true)
+                    .open(&part_path)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| Error::io("synced", &part_path, e))
+            });
+            let verified = verify_file(&part_path, &keys, Some(&summary.file_sha256));
+            let synced = synced
+                .join()
+                .unwrap_or_else(|_| Err(Error::Internal("the fsync stopped unexpectedly".into())));
+            (synced, verified)
+        });
+        synced?;
         let key = object_key(&ctx.station.id, created_at, &id);
         let final_path = ctx.home.backups_dir().join(&key);
         if let Some(dir) = final_path.parent() {
@@ -371,9 +432,9 @@ pub fn create(
                     })),
             )
         })?;
-        Ok((summary, key, final_path))
+        Ok((summary, key, final_path, verified))
     })();
-    let (summary, key, final_path) = match result {
+    let (summary, key, final_path, verified) = match result {
         Ok(v) => v,
         Err(e) => {
             let _ = fs::remove_file(&snap_path);
@@ -394,9 +455,7 @@ pub fn create(
         }
     };
 
-    // 4. Re-read and authenticate the stored copy.
-    progress.stage("verify", 0, Some(summary.file_len));
-    let verified = verify_file(&final_path, &keys, Some(&summary.file_sha256));
+    // 4. What the re-read found.
     reg.write(|tx| match &verified {
         Ok(_) => {
             backups::mark_verified(tx, &id, timestamp::now())?;
@@ -496,16 +555,29 @@ pub fn create(
     })
 }
 
-/// Authenticates every byte of a backup file (and its SHA-256 when known).
+/// Authenticates every byte of a backup file (and its SHA-256 when known), in one pass.
 pub fn verify_file(
     path: &Path,
     keys: &KeyStore,
     sha256: Option<&str>,
 ) -> Result<archive::VerifyReport> {
+    use sha2::{Digest, Sha256};
     let file = File::open(path).map_err(|e| Error::io("opened", path, e))?;
-    let report = archive::verify(BufReader::new(file), keys)?;
+    let mut hash = Sha256::new();
+    let mut input = BufReader::with_capacity(
+        1024 * 1024,
+        Hashing {
+            inner: file,
+            hash: &mut hash,
+        },
+    );
+    let report = archive::verify(&mut input, keys)?;
+    // Whatever follows the final chunk is refused by `verify`; read to the end all the same,
+    // so the hash is the whole file's.
+    std::io::copy(&mut input, &mut std::io::sink()).map_err(|e| Error::io("read", path, e))?;
+    drop(input);
     if let Some(expected) = sha256 {
-        let actual = file_sha256(path)?;
+        let actual = hex::encode(hash.finalize());
         if !actual.eq_ignore_ascii_case(expected) {
             return Err(Error::BackupCorrupt {
                 detail: format!("its SHA-256 is {actual}, the catalogue recorded {expected}"),
@@ -515,12 +587,19 @@ pub fn verify_file(
     Ok(report)
 }
 
-fn file_sha256(path: &Path) -> Result<String> {
-    use sha2::{Digest, Sha256};
-    let mut f = File::open(path).map_err(|e| Error::io("opened", path, e))?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(|e| Error::io("read", path, e))?;
-    Ok(hex::encode(h.finalize()))
+/// A reader that hashes what passes through it.
+struct Hashing<'a, R> {
+    inner: R,
+    hash: &'a mut sha2::Sha256,
+}
+
+impl<R: std::io::Read> std::io::Read for Hashing<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// Uploads every good backup of this station that is not in the cloud yet, oldest first,

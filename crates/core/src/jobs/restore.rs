@@ -209,6 +209,11 @@ pub fn restore(
         // renamed into place: a file under safety/ is always a complete copy.
         let partial = ctx.home.tmp_dir().join(format!("safety-{stamp}.sqlite3"));
         live.snapshot_with_progress(&partial, progress)?;
+        File::options()
+            .write(true)
+            .open(&partial)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io("synced", &partial, e))?;
         fs::rename(&partial, &safety).map_err(|e| Error::io("moved", &safety, e))?;
         fsync_dir(&safety_dir);
         let to_carry = match &tail {

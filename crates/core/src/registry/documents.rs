@@ -220,16 +220,33 @@ pub fn for_case(db: &Db<'_>, case_id: i64) -> Result<Vec<Document>> {
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
 }
 
-/// Every document (the backup manifest), by id.
+/// Every document, by id.
 pub fn all(db: &Db<'_>) -> Result<Vec<Document>> {
+    let mut out = Vec::new();
+    for_each(db, |d| {
+        out.push(d);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Calls `f` with every document, by id, one row at a time (a backup's manifest names every
+/// document without holding them all).
+pub fn for_each<E: From<crate::Error>>(
+    db: &Db<'_>,
+    mut f: impl FnMut(Document) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
     let mut stmt = db
         .conn()
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM documents d JOIN cases c ON c.id = d.case_id ORDER BY d.id"
         ))
         .map_err(sql)?;
-    let rows = stmt.query_map([], from_row).map_err(sql)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
+    let mut rows = stmt.query([]).map_err(sql)?;
+    while let Some(row) = rows.next().map_err(sql)? {
+        f(from_row(row).map_err(sql)?)?;
+    }
+    Ok(())
 }
 
 pub fn count(db: &Db<'_>) -> Result<u64> {

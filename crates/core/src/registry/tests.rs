@@ -1083,3 +1083,34 @@ fn the_integrity_check_leaves_check_constraints_enforced() {
         .unwrap();
     assert_eq!(on, 0);
 }
+
+#[test]
+fn a_damaged_search_index_is_found_by_the_full_check_not_at_open() {
+    let (t, mut reg) = fresh();
+    reg.write(|tx| {
+        for i in 0..50 {
+            cases::create(tx, &new_case(&format!("2026-{i:06}")), &actor())?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    reg.quick_check().unwrap();
+    // Scramble the search index's own records (the pages themselves stay sound).
+    reg.db()
+        .conn()
+        .execute(
+            "UPDATE cases_fts_data SET block = zeroblob(length(block)) WHERE id > 10",
+            [],
+        )
+        .unwrap();
+    let err = reg.quick_check().unwrap_err();
+    assert_eq!(err.code(), "registry_corrupt", "{err}");
+    assert!(err.to_string().contains("cases_fts"), "{err}");
+    drop(reg);
+    let p = t.path().join("registry.sqlite3");
+    // Opening, a backup's snapshot and a restored copy check the structure only.
+    let reg = Registry::open(&p).unwrap();
+    assert_eq!(reg.counts().unwrap().cases, 50);
+    drop(reg);
+    Registry::open_snapshot(&p).unwrap();
+}

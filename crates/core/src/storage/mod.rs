@@ -671,17 +671,31 @@ pub(crate) fn metadata_with_sha(opts: &PutOptions, sha256: &str) -> Result<Objec
     let mut md = opts.metadata.clone();
     match &md.sha256 {
         Some(given) if !given.eq_ignore_ascii_case(sha256) => {
-            return Err(Error::Invalid {
-                code: "sha256_mismatch_on_put",
-                field: "sha256",
-                message: format!(
-                    "the file's SHA-256 is {sha256} but {given} was given; the file changed while it was being stored: try again"
-                ),
-            })
+            return Err(sha256_mismatch_on_put(sha256, given))
         }
         _ => md.sha256 = Some(sha256.to_ascii_lowercase()),
     }
     Ok(md)
+}
+
+/// The file being stored does not have the SHA-256 the caller gave.
+pub(crate) fn sha256_mismatch_on_put(actual: &str, given: &str) -> Error {
+    Error::Invalid {
+        code: "sha256_mismatch_on_put",
+        field: "sha256",
+        message: format!(
+            "the file's SHA-256 is {actual} but {given} was given; the file changed while it was being stored: try again"
+        ),
+    }
+}
+
+/// The SHA-256 the caller gave with a put, when it is one (64 hex digits), in lowercase.
+pub(crate) fn given_sha256(opts: &PutOptions) -> Option<String> {
+    opts.metadata
+        .sha256
+        .as_deref()
+        .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_ascii_lowercase)
 }
 
 /// Part size and count for a multipart upload of `size` bytes (at most 10,000 parts).

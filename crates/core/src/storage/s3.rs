@@ -3,6 +3,11 @@
 //! Large files go as multipart uploads with parts in flight in parallel, recorded in the upload
 //! journal so an interrupted put continues (checked against ListParts) without re-sending a
 //! finished part. The SDK's own retries are off: [`super::retry`] decides.
+//!
+//! Bodies are sent with UNSIGNED-PAYLOAD: the signature still covers the request, and the
+//! bytes are guarded end to end instead (TLS on the way; backups are AES-GCM sealed and every
+//! object carries its SHA-256, checked on every download; plain http is allowed to loopback
+//! endpoints only). Signing the payload would hash every byte once more on both sides.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -21,7 +26,7 @@ use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types as s3t;
 use aws_sdk_s3::Client;
 use bytes::Bytes;
@@ -32,15 +37,18 @@ use super::key::{validate_key, validate_prefix};
 use super::retry::{self, RetryPolicy};
 use super::verify::{expected_sha, HashingWriter};
 use super::{
-    check_endpoint, file_sha256, metadata_with_sha, plan_parts, read_part, source_len, GetOptions,
-    ListPage, ObjectInfo, ObjectMetadata, ObjectStore, PrepareOptions, PrepareReport, PutOptions,
-    PutOutcome, RestoreSpeed, RestoreStatus, TestReport, Tier, DEFAULT_CONCURRENCY,
-    DEFAULT_PART_SIZE,
+    check_endpoint, file_sha256, given_sha256, metadata_with_sha, plan_parts, read_part,
+    source_len, GetOptions, ListPage, ObjectInfo, ObjectMetadata, ObjectStore, PrepareOptions,
+    PrepareReport, PutOptions, PutOutcome, RestoreSpeed, RestoreStatus, TestReport, Tier,
+    DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE,
 };
 use crate::config::{secret_names, AwsCredentials, Settings};
 use crate::progress::{Cancel, Progress};
 use crate::secrets::{Keyring, Sensitive};
 use crate::{Error, Result};
+
+/// Read size of a part streamed from its file.
+const PART_READ_BUFFER: usize = 256 * 1024;
 
 /// Server-side encryption asked of S3.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -488,6 +496,8 @@ impl S3Store {
             }
             async move {
                 let out = b
+                    .customize()
+                    .disable_payload_signing()
                     .send()
                     .await
                     .map_err(|e| self.map(e, "s3:PutObject", Some(key)))?;
@@ -561,6 +571,7 @@ impl S3Store {
         sha: &str,
         md: &ObjectMetadata,
         opts: &PutOptions,
+        proof: Option<tokio::task::JoinHandle<Result<String>>>,
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<PutOutcome> {
@@ -678,27 +689,40 @@ impl S3Store {
                     }
                     let offset = (part as u64 - 1) * part_size;
                     let len = part_size.min(size - offset);
-                    let body = read_part(source, offset, len).await?;
                     let etag = retry::run(&self.cfg.retry, &self.store(), "UploadPart", || {
-                        let (client, bucket, key, id, body) = (
+                        let (client, bucket, key, id, path) = (
                             self.client.clone(),
                             self.cfg.bucket.clone(),
                             key.to_string(),
                             upload_id.clone(),
-                            body.clone(),
+                            source.to_path_buf(),
                         );
                         let this = self.clone();
-                        // A task of its own, so request signing runs on every core.
+                        // A task of its own, so requests run on every core. The part is
+                        // streamed from the file (the payload is not signed, so it need not
+                        // be held whole): memory stays at a few buffers per part in flight.
                         async move {
                             tokio::spawn(async move {
+                                let body = ByteStream::read_from()
+                                    .path(&path)
+                                    .offset(offset)
+                                    .length(Length::Exact(len))
+                                    .buffer_size(PART_READ_BUFFER)
+                                    .build()
+                                    .await
+                                    .map_err(|e| {
+                                        Error::io("read", &path, std::io::Error::other(e))
+                                    })?;
                                 client
                                     .upload_part()
                                     .bucket(bucket)
                                     .key(&key)
                                     .upload_id(id)
                                     .part_number(part as i32)
-                                    .content_length(body.len() as i64)
-                                    .body(ByteStream::from(body))
+                                    .content_length(len as i64)
+                                    .body(body)
+                                    .customize()
+                                    .disable_payload_signing()
                                     .send()
                                     .await
                                     .map_err(|e| this.map(e, "s3:PutObject", Some(&key)))
@@ -745,6 +769,16 @@ impl S3Store {
                 let _ = self.abort_upload(key, &upload_id).await;
             }
             return Err(e);
+        }
+        if let Some(proof) = proof {
+            let actual = proof
+                .await
+                .map_err(|e| Error::Internal(format!("the file's hash was not made: {e}")))??;
+            if actual != sha {
+                let _ = self.abort_upload(key, &upload_id).await;
+                journal.finish(&dest, key)?;
+                return Err(super::sha256_mismatch_on_put(&actual, sha));
+            }
         }
         let parts: Vec<s3t::CompletedPart> = done
             .values()
@@ -848,11 +882,11 @@ impl ObjectStore for S3Store {
         self.need_credentials()?;
         cancel.check()?;
         let size = source_len(source)?;
-        let sha = file_sha256(source).await?;
-        let md = metadata_with_sha(opts, &sha)?;
         let limit = opts.part_size.unwrap_or(self.cfg.single_put_limit);
         if size <= limit {
             let data = read_part(source, 0, size).await?;
+            let sha = super::bytes_sha256(&data);
+            let md = metadata_with_sha(opts, &sha)?;
             let (etag, version_id) = self.single_put(key, data, &md, opts).await?;
             progress.stage("upload", size, Some(size));
             return Ok(PutOutcome {
@@ -866,7 +900,19 @@ impl ObjectStore for S3Store {
                 parts_resumed: 0,
             });
         }
-        self.put_multipart(key, source, size, &sha, &md, opts, progress, cancel)
+        // A SHA-256 the caller gives (a backup hashed as it was written) is used at once and
+        // proved by hashing the file alongside the upload, before the upload is completed;
+        // otherwise the file is hashed first.
+        let (sha, proof) = match given_sha256(opts) {
+            Some(given) => {
+                let path = source.to_path_buf();
+                let proof = tokio::spawn(async move { file_sha256(&path).await });
+                (given, Some(proof))
+            }
+            None => (file_sha256(source).await?, None),
+        };
+        let md = metadata_with_sha(opts, &sha)?;
+        self.put_multipart(key, source, size, &sha, &md, opts, proof, progress, cancel)
             .await
     }
 
