@@ -811,7 +811,8 @@ fn fetch_case(
             let (part, store) = (combined.part(i), dest.documents.as_ref());
             async move { (i, fetch(store, doc, out_dir, &part).await) }
         });
-        let mut running = futures::stream::iter(fetches).buffered(IN_FLIGHT);
+        // In the order they finish: a slow one does not hold back the delivery of the rest.
+        let mut running = futures::stream::iter(fetches).buffer_unordered(IN_FLIGHT);
         while let Some((i, fetched)) = running.next().await {
             let (tmp, hashed) = fetched?;
             match hashed {

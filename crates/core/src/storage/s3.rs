@@ -276,6 +276,30 @@ fn tier_of(class: Option<&str>) -> Option<Tier> {
     }
 }
 
+/// What a HEAD or a GET answer says of an object.
+#[allow(clippy::too_many_arguments)]
+fn object_info(
+    key: &str,
+    len: Option<i64>,
+    etag: Option<&str>,
+    last_modified: Option<&aws_sdk_s3::primitives::DateTime>,
+    version_id: Option<&str>,
+    class: Option<&s3t::StorageClass>,
+    hold: Option<&s3t::ObjectLockLegalHoldStatus>,
+    metadata: Option<&std::collections::HashMap<String, String>>,
+) -> ObjectInfo {
+    let mut info = ObjectInfo::new(key, len.unwrap_or(0).max(0) as u64);
+    info.etag = etag.map(str::to_string);
+    info.last_modified = fmt_time(last_modified);
+    info.version_id = version_id.map(str::to_string);
+    info.tier = tier_of(class.map(|c| c.as_str())).or(Some(Tier::Hot));
+    info.legal_hold = hold.map(|s| *s == s3t::ObjectLockLegalHoldStatus::On);
+    if let Some(m) = metadata {
+        info.metadata = ObjectMetadata::from_map(m.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    }
+    info
+}
+
 fn fmt_time(t: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<String> {
     t.and_then(|t| t.fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime).ok())
 }
@@ -943,39 +967,72 @@ impl ObjectStore for S3Store {
         progress: &dyn Progress,
     ) -> Result<ObjectInfo> {
         validate_key(key)?;
-        let info = self.head(key).await?;
-        if info.tier.is_some_and(Tier::is_archive)
-            && !matches!(
-                self.restore_status(key).await?,
-                RestoreStatus::Available { .. }
-            )
-        {
-            return Err(Error::ObjectArchived {
-                store: self.store(),
-                key: key.to_string(),
-            });
-        }
-        let (start, end) = match &opts.range {
-            Some(r) => (r.start.min(info.size), r.end.min(info.size)),
-            None => (0, info.size),
+        // A whole object takes one GET (its answer says what a HEAD would: an archived object
+        // is refused with InvalidObjectState); a range asks the HEAD first for the size.
+        let (info, start, end, mut first) = match &opts.range {
+            Some(r) => {
+                let info = self.head(key).await?;
+                if info.tier.is_some_and(Tier::is_archive)
+                    && !matches!(
+                        self.restore_status(key).await?,
+                        RestoreStatus::Available { .. }
+                    )
+                {
+                    return Err(Error::ObjectArchived {
+                        store: self.store(),
+                        key: key.to_string(),
+                    });
+                }
+                let (start, end) = (r.start.min(info.size), r.end.min(info.size));
+                (info, start, end, None)
+            }
+            None => {
+                let res = retry::run(&self.cfg.retry, &self.store(), "GetObject", || async {
+                    self.client
+                        .get_object()
+                        .bucket(&self.cfg.bucket)
+                        .key(key)
+                        .send()
+                        .await
+                        .map_err(|e| self.map(e, "s3:GetObject", Some(key)))
+                })
+                .await?;
+                let info = object_info(
+                    key,
+                    res.content_length(),
+                    res.e_tag(),
+                    res.last_modified(),
+                    res.version_id(),
+                    res.storage_class(),
+                    res.object_lock_legal_hold_status(),
+                    res.metadata(),
+                );
+                let size = info.size;
+                (info, 0, size, Some(res.body))
+            }
         };
         let mut w = HashingWriter::new(out);
         let mut pos = start;
         let mut failures = 0u32;
         // A broken stream continues from where it stopped, with the same retry budget.
         while pos < end {
-            let res = retry::run(&self.cfg.retry, &self.store(), "GetObject", || async {
-                self.client
-                    .get_object()
-                    .bucket(&self.cfg.bucket)
-                    .key(key)
-                    .range(format!("bytes={}-{}", pos, end - 1))
-                    .send()
-                    .await
-                    .map_err(|e| self.map(e, "s3:GetObject", Some(key)))
-            })
-            .await?;
-            let mut body = res.body;
+            let mut body = match first.take() {
+                Some(body) => body,
+                None => {
+                    retry::run(&self.cfg.retry, &self.store(), "GetObject", || async {
+                        self.client
+                            .get_object()
+                            .bucket(&self.cfg.bucket)
+                            .key(key)
+                            .range(format!("bytes={}-{}", pos, end - 1))
+                            .send()
+                            .await
+                            .map_err(|e| self.map(e, "s3:GetObject", Some(key)))
+                    })
+                    .await?
+                    .body
+                }
+            };
             loop {
                 match body.next().await {
                     Some(Ok(chunk)) => {
@@ -1010,19 +1067,16 @@ impl ObjectStore for S3Store {
     async fn head(&self, key: &str) -> Result<ObjectInfo> {
         validate_key(key)?;
         let h = self.head_raw(key).await?;
-        let mut info = ObjectInfo::new(key, h.content_length().unwrap_or(0).max(0) as u64);
-        info.etag = h.e_tag().map(str::to_string);
-        info.last_modified = fmt_time(h.last_modified());
-        info.version_id = h.version_id().map(str::to_string);
-        info.tier = tier_of(h.storage_class().map(|c| c.as_str())).or(Some(Tier::Hot));
-        info.legal_hold = h
-            .object_lock_legal_hold_status()
-            .map(|s| *s == s3t::ObjectLockLegalHoldStatus::On);
-        if let Some(m) = h.metadata() {
-            info.metadata =
-                ObjectMetadata::from_map(m.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        }
-        Ok(info)
+        Ok(object_info(
+            key,
+            h.content_length(),
+            h.e_tag(),
+            h.last_modified(),
+            h.version_id(),
+            h.storage_class(),
+            h.object_lock_legal_hold_status(),
+            h.metadata(),
+        ))
     }
 
     async fn list_page(&self, prefix: &str, next: Option<String>, max: usize) -> Result<ListPage> {
