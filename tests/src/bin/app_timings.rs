@@ -36,6 +36,23 @@ document.querySelector('[data-testid="nav-cases"]').click();
 })();
 "#;
 
+/// Rows shown, then "Show more cases" clicked.
+const SHOW_MORE: &str = r#"
+const n = document.querySelectorAll('[data-testid="case-row"]').length;
+document.querySelector('[data-testid="case-more"]').click();
+return n;
+"#;
+
+/// Waits (up to 5 s) for more than 100 rows and gives their number.
+const MORE_ROWS: &str = r#"
+const done = arguments[arguments.length - 1];
+const t0 = performance.now();
+(function poll() {
+  const n = document.querySelectorAll('[data-testid="case-row"]').length;
+  if (n > 100 || performance.now() - t0 > 5000) done(n); else requestAnimationFrame(poll);
+})();
+"#;
+
 fn seed(station_home: &Path) {
     let home = Home::at(station_home);
     // A named station, so the app opens on its screens rather than the first-run wizard (the
@@ -93,6 +110,23 @@ async fn main() {
             .as_f64()
             .expect("milliseconds");
         first_render.push(ms);
+        // The first page is a page: the rest is one click away.
+        let shown = app
+            .client
+            .execute(SHOW_MORE, vec![])
+            .await
+            .expect("the show-more script runs");
+        assert_eq!(shown.as_u64(), Some(100), "the first page of cases");
+        let more = app
+            .client
+            .execute_async(MORE_ROWS, vec![])
+            .await
+            .expect("the show-more script runs");
+        assert_eq!(
+            more.as_u64(),
+            Some(200),
+            "Show more cases adds the next page"
+        );
         println!(
             "round {round}: cold start {:.0} ms, cases list first render {ms:.0} ms ({CASES} cases seeded in {seeded:.1?})",
             cold[round - 1]
