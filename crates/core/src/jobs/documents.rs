@@ -550,6 +550,14 @@ enum Sync {
     AtEnd,
 }
 
+/// Where a fetched document is put, where it came from and how it is synced.
+struct Placement<'a> {
+    out_path: &'a Path,
+    /// Unsealed from its copy in the backups destination rather than read from the store.
+    from_sealed: bool,
+    sync: Sync,
+}
+
 /// Checks a fetched document against the registry's SHA-256 (`hash_mismatch`, and nothing
 /// written at `out_path`, when it differs), moves it into place and records
 /// DOCUMENT_DOWNLOADED (a failure outcome when the check fails).
@@ -559,9 +567,11 @@ fn deliver(
     store: &str,
     doc: &Document,
     (tmp, hashed): Fetched,
-    from_sealed: bool,
-    out_path: &Path,
-    sync: Sync,
+    Placement {
+        out_path,
+        from_sealed,
+        sync,
+    }: Placement<'_>,
 ) -> Result<()> {
     let checked = hashed.and_then(|actual| {
         if actual == doc.sha256 {
@@ -642,9 +652,11 @@ pub fn get(ctx: &Context, id: i64, out_path: &Path, progress: &dyn Progress) -> 
         &store,
         &doc,
         fetched,
-        from_sealed,
-        out_path,
-        Sync::EachFile,
+        Placement {
+            out_path,
+            from_sealed,
+            sync: Sync::EachFile,
+        },
     )?;
     Ok(doc)
 }
@@ -828,9 +840,11 @@ fn fetch_case(
                         &store,
                         &docs[i],
                         (tmp, other),
-                        false,
-                        &paths[i],
-                        Sync::AtEnd,
+                        Placement {
+                            out_path: &paths[i],
+                            from_sealed: false,
+                            sync: Sync::AtEnd,
+                        },
                     )?;
                     finished += 1;
                     progress.stage("file", finished, Some(total));
@@ -847,9 +861,11 @@ fn fetch_case(
             &store,
             &docs[i],
             fetched,
-            true,
-            &paths[i],
-            Sync::AtEnd,
+            Placement {
+                out_path: &paths[i],
+                from_sealed: true,
+                sync: Sync::AtEnd,
+            },
         )?;
         finished += 1;
         progress.stage("file", finished, Some(total));
