@@ -333,17 +333,34 @@ fn stages(cmd: &Command) {
     }
     let t = Instant::now();
     let mut child = c.spawn().expect("start the CLI");
+    let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
+    // The process's peak RSS so far (VmHWM), read at each progress line: which stage raised it.
+    let peak_kib = || {
+        std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+            .unwrap_or(0)
+    };
     let err = child.stderr.take().expect("stderr");
-    let mut seen: Vec<(String, f64, f64)> = Vec::new();
+    // (stage, first seen, last seen, peak RSS KiB when last seen)
+    let mut seen: Vec<(String, f64, f64, u64)> = Vec::new();
     for line in std::io::BufReader::new(err).lines().map_while(|l| l.ok()) {
         let now = t.elapsed().as_secs_f64();
         let stage = serde_json::from_str::<serde_json::Value>(&line)
             .ok()
             .and_then(|v| v.get("stage").and_then(|s| s.as_str()).map(String::from))
             .unwrap_or_else(|| format!("(log) {}", line.chars().take(100).collect::<String>()));
+        let peak = peak_kib();
         match seen.last_mut() {
-            Some(last) if last.0 == stage => last.2 = now,
-            _ => seen.push((stage, now, now)),
+            Some(last) if last.0 == stage => {
+                last.2 = now;
+                last.3 = last.3.max(peak);
+            }
+            _ => seen.push((stage, now, now, peak)),
         }
     }
     let status = child.wait().expect("wait");
@@ -352,8 +369,11 @@ fn stages(cmd: &Command) {
         cmd.get_args().nth(3),
         t.elapsed().as_secs_f64()
     );
-    for (stage, first, last) in seen {
-        println!("  {first:7.3}s .. {last:7.3}s  {stage}");
+    for (stage, first, last, peak) in seen {
+        println!(
+            "  {first:7.3}s .. {last:7.3}s  peak RSS {:5.1} MiB  {stage}",
+            peak as f64 / 1024.0
+        );
     }
 }
 

@@ -54,9 +54,12 @@ pub fn peek_header(mut input: impl Read) -> Result<Header> {
 }
 
 /// Authenticates every byte of a backup and checks its plaintext against the trailer, writing
-/// the plaintext nowhere.
+/// the plaintext nowhere. The report's `manifest.documents` is empty (see
+/// [`Reader::without_document_list`]).
 pub fn verify(input: impl Read + Send, keys: &dyn MasterKeys) -> Result<VerifyReport> {
-    Reader::open(input, keys)?.decrypt_to(io::sink())
+    Reader::open(input, keys)?
+        .without_document_list()
+        .decrypt_to(io::sink())
 }
 
 /// An opened backup: its header is read and its data key unwrapped.
@@ -65,6 +68,9 @@ pub struct Reader<R: Read> {
     header: Header,
     cipher: ChunkCipher,
     cancel: Option<Cancel>,
+    /// Whether the manifest's document list is kept in the report (each entry is read and
+    /// checked either way).
+    keep_documents: bool,
 }
 
 impl<R: Read + Send> Reader<R> {
@@ -94,7 +100,16 @@ impl<R: Read + Send> Reader<R> {
             cipher: chunk_cipher(&data_key),
             header,
             cancel: None,
+            keep_documents: true,
         })
+    }
+
+    /// Reads the manifest's document list entry by entry without keeping it: the report's
+    /// `manifest.documents` is empty. A registry of 2 GB names about 100,000 documents, some
+    /// 45 MB in memory, that a verify or a restore never looks at.
+    pub fn without_document_list(mut self) -> Self {
+        self.keep_documents = false;
+        self
     }
 
     /// Stops between chunks with `cancelled` once `cancel` is set.
@@ -174,7 +189,8 @@ impl<R: Read + Send> Reader<R> {
         })
     }
 
-    /// Reads, authenticates and forwards every content chunk; returns the trailer.
+    /// Reads, authenticates and forwards every content chunk; returns the trailer, parsed as
+    /// its chunks are read (never held whole), the number of chunks and the file's length.
     fn read_chunks(
         &mut self,
         stored: Sender<Vec<u8>>,
@@ -184,79 +200,92 @@ impl<R: Read + Send> Reader<R> {
         let mut file_len = self.header.len() as u64;
         let mut index: u64 = 0;
         let mut stored_len: u64 = 0;
-        let mut trailer_bytes: Vec<u8> = Vec::new();
-        let mut in_trailer = false;
-        loop {
+        let (first, flags) = loop {
             if let Some(c) = &self.cancel {
                 c.check()?;
             }
-            let mut fh = [0u8; FRAME_HEADER_LEN];
-            let got = read_up_to(&mut self.input, &mut fh)?;
-            if got == 0 {
-                return Err(truncated(&if in_trailer {
-                    "the file ends inside the trailer".to_string()
-                } else {
-                    format!("the file ends after {index} chunks without its trailer")
-                })
-                .into());
-            }
-            if got < FRAME_HEADER_LEN {
-                return Err(truncated("the file ends inside a chunk").into());
-            }
-            let flags = fh[0];
-            let sealed_len = u32::from_be_bytes([fh[1], fh[2], fh[3], fh[4]]) as usize;
-            if flags & !(FLAG_FINAL | FLAG_TRAILER) != 0 || flags == FLAG_FINAL {
-                return Err(corrupt(&format!("chunk {index} has invalid flags")).into());
-            }
-            if sealed_len < TAG_LEN + usize::from(flags == 0) || sealed_len > max_sealed {
-                return Err(corrupt(&format!("chunk {index} has an impossible length")).into());
-            }
             // A reused buffer keeps its length: resizing zero-fills only growth.
             let mut buf = pool.take(max_sealed);
-            buf.resize(sealed_len - TAG_LEN, 0);
-            let mut tag = [0u8; TAG_LEN];
-            read_exact(&mut self.input, &mut buf, "the file ends inside a chunk")?;
-            read_exact(&mut self.input, &mut tag, "the file ends inside a chunk")?;
-            if !self
-                .cipher
-                .open(index, flags, &self.header.raw, &mut buf, &tag)
-            {
-                return Err(self.diagnose(index, flags, &mut buf, &tag).into());
-            }
-            file_len += (FRAME_HEADER_LEN + sealed_len) as u64;
+            let frame = self.next_frame(index, &mut buf, false)?;
+            file_len += frame.len;
             index += 1;
-            if flags == 0 {
-                if in_trailer {
-                    return Err(corrupt("content follows the trailer").into());
-                }
-                stored_len += buf.len() as u64;
-                stored.send(buf).map_err(|_| Stage::Closed)?;
-                continue;
+            if frame.flags != 0 {
+                break (buf, frame.flags);
             }
-            in_trailer = true;
-            if trailer_bytes.len() + buf.len() > MAX_TRAILER_LEN {
-                return Err(corrupt("the trailer is too large").into());
-            }
-            trailer_bytes.extend_from_slice(&buf);
-            if flags & FLAG_FINAL != 0 {
-                break;
-            }
-        }
+            stored_len += buf.len() as u64;
+            stored.send(buf).map_err(|_| Stage::Closed)?;
+        };
         drop(stored);
+        let keep_documents = self.keep_documents;
+        let mut stream = TrailerStream {
+            reader: self,
+            chunk: first,
+            pos: 0,
+            last: flags & FLAG_FINAL != 0,
+            index,
+            file_len,
+            len: 0,
+            failed: None,
+        };
+        stream.counted()?;
+        let parsed = {
+            let input = io::BufReader::with_capacity(64 * 1024, &mut stream);
+            if keep_documents {
+                serde_json::from_reader::<_, Trailer>(input)
+            } else {
+                serde_json::from_reader::<_, TrailerSkim>(input).map(Trailer::from)
+            }
+        };
+        if let Some(e) = stream.failed.take() {
+            return Err(e.into());
+        }
+        let trailer = parsed.map_err(|_| corrupt("the sealed trailer cannot be read"))?;
+        let (trailer_len, index, file_len) = (stream.len, stream.index, stream.file_len);
         let mut probe = [0u8; 1];
         if read_up_to(&mut self.input, &mut probe)? != 0 {
             return Err(corrupt("there are bytes after the end of the backup").into());
         }
-        let trailer: Trailer = serde_json::from_slice(&trailer_bytes)
-            .map_err(|_| corrupt("the sealed trailer cannot be read"))?;
-        let content_chunks = index
-            - trailer_bytes
-                .len()
-                .div_ceil(self.header.chunk_size as usize) as u64;
+        let content_chunks = index - trailer_len.div_ceil(self.header.chunk_size as usize) as u64;
         if trailer.content_chunks != content_chunks || trailer.stored_len != stored_len {
             return Err(corrupt("the chunks do not match the count sealed in the trailer").into());
         }
         Ok((trailer, index, file_len))
+    }
+
+    /// Reads chunk `index` into `buf` and authenticates it: its flags and its length in the file.
+    fn next_frame(&mut self, index: u64, buf: &mut Vec<u8>, in_trailer: bool) -> Result<Frame> {
+        let max_sealed = self.header.chunk_size as usize + TAG_LEN;
+        let mut fh = [0u8; FRAME_HEADER_LEN];
+        let got = read_up_to(&mut self.input, &mut fh)?;
+        if got == 0 {
+            return Err(truncated(&if in_trailer {
+                "the file ends inside the trailer".to_string()
+            } else {
+                format!("the file ends after {index} chunks without its trailer")
+            }));
+        }
+        if got < FRAME_HEADER_LEN {
+            return Err(truncated("the file ends inside a chunk"));
+        }
+        let flags = fh[0];
+        let sealed_len = u32::from_be_bytes([fh[1], fh[2], fh[3], fh[4]]) as usize;
+        if flags & !(FLAG_FINAL | FLAG_TRAILER) != 0 || flags == FLAG_FINAL {
+            return Err(corrupt(&format!("chunk {index} has invalid flags")));
+        }
+        if sealed_len < TAG_LEN + usize::from(flags == 0) || sealed_len > max_sealed {
+            return Err(corrupt(&format!("chunk {index} has an impossible length")));
+        }
+        buf.resize(sealed_len - TAG_LEN, 0);
+        let mut tag = [0u8; TAG_LEN];
+        read_exact(&mut self.input, buf, "the file ends inside a chunk")?;
+        read_exact(&mut self.input, &mut tag, "the file ends inside a chunk")?;
+        if !self.cipher.open(index, flags, &self.header.raw, buf, &tag) {
+            return Err(self.diagnose(index, flags, buf, &tag));
+        }
+        Ok(Frame {
+            flags,
+            len: (FRAME_HEADER_LEN + sealed_len) as u64,
+        })
     }
 
     /// A chunk failed to authenticate at `index`: was it a genuine chunk in the wrong place
@@ -305,6 +334,140 @@ impl Stage {
         match self {
             Stage::Failed(e) => e,
             Stage::Closed => Error::Internal("the backup output stopped early".into()),
+        }
+    }
+}
+
+/// One chunk as read: its flags and the bytes it took in the file.
+struct Frame {
+    flags: u8,
+    len: u64,
+}
+
+/// The trailer's plaintext, authenticated chunk by chunk as the parser asks for more: only
+/// authenticated bytes reach the parser, and only one chunk of them is held at a time.
+struct TrailerStream<'a, R: Read + Send> {
+    reader: &'a mut Reader<R>,
+    chunk: Vec<u8>,
+    pos: usize,
+    /// The chunk held is the final one.
+    last: bool,
+    /// The index of the next chunk.
+    index: u64,
+    file_len: u64,
+    /// Trailer bytes read so far.
+    len: usize,
+    /// Why reading stopped, when the backup itself is at fault (the parser only sees an I/O
+    /// error).
+    failed: Option<Error>,
+}
+
+impl<R: Read + Send> TrailerStream<'_, R> {
+    /// Counts the chunk just read against the trailer's size limit.
+    fn counted(&mut self) -> Result<()> {
+        self.len += self.chunk.len();
+        if self.len > MAX_TRAILER_LEN {
+            return Err(corrupt("the trailer is too large"));
+        }
+        Ok(())
+    }
+
+    fn next_chunk(&mut self) -> Result<()> {
+        if let Some(c) = &self.reader.cancel {
+            c.check()?;
+        }
+        let frame = self.reader.next_frame(self.index, &mut self.chunk, true)?;
+        self.index += 1;
+        self.file_len += frame.len;
+        if frame.flags & FLAG_TRAILER == 0 {
+            return Err(corrupt("content follows the trailer"));
+        }
+        self.last = frame.flags & FLAG_FINAL != 0;
+        self.pos = 0;
+        self.counted()
+    }
+}
+
+impl<R: Read + Send> Read for TrailerStream<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.chunk.len() {
+            if self.last || self.failed.is_some() {
+                return Ok(0);
+            }
+            if let Err(e) = self.next_chunk() {
+                self.failed = Some(e);
+                return Err(io::Error::other("the trailer could not be read"));
+            }
+        }
+        let n = out.len().min(self.chunk.len() - self.pos);
+        out[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// A [`Trailer`] read without keeping the manifest's document list.
+#[derive(serde::Deserialize)]
+struct TrailerSkim {
+    plaintext_len: u64,
+    plaintext_sha256: String,
+    stored_len: u64,
+    content_chunks: u64,
+    manifest: ManifestSkim,
+}
+
+/// A [`Manifest`] whose document list is read entry by entry, each checked and dropped.
+#[derive(serde::Deserialize)]
+struct ManifestSkim {
+    kind: super::manifest::ContentKind,
+    #[serde(default)]
+    schema_version: u32,
+    #[serde(default)]
+    counts: super::manifest::Counts,
+    #[serde(default, rename = "documents")]
+    _documents: SkippedDocuments,
+}
+
+/// A document list read and not kept.
+#[derive(Default)]
+struct SkippedDocuments;
+
+impl<'de> serde::Deserialize<'de> for SkippedDocuments {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = SkippedDocuments;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of documents")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                while seq
+                    .next_element::<super::manifest::DocumentEntry>()?
+                    .is_some()
+                {}
+                Ok(SkippedDocuments)
+            }
+        }
+        d.deserialize_seq(Entries)
+    }
+}
+
+impl From<TrailerSkim> for Trailer {
+    fn from(t: TrailerSkim) -> Self {
+        Trailer {
+            plaintext_len: t.plaintext_len,
+            plaintext_sha256: t.plaintext_sha256,
+            stored_len: t.stored_len,
+            content_chunks: t.content_chunks,
+            manifest: Manifest {
+                kind: t.manifest.kind,
+                schema_version: t.manifest.schema_version,
+                counts: t.manifest.counts,
+                documents: Vec::new(),
+            },
         }
     }
 }

@@ -436,3 +436,64 @@ proptest! {
         }
     }
 }
+
+/// A manifest naming `n` documents: its trailer spans many chunks of the smallest size.
+fn manifest_of(n: usize) -> Manifest {
+    Manifest {
+        documents: (0..n)
+            .map(|i| DocumentEntry {
+                case: format!("2026-{i:06}"),
+                store_key: format!("cases/2026-{i:06}/{i:x}"),
+                version_id: None,
+                sha256: format!("{i:064x}"),
+                size: i as u64,
+            })
+            .collect(),
+        ..manifest()
+    }
+}
+
+#[test]
+fn a_trailer_of_many_chunks_is_read_as_it_streams_in_with_or_without_its_document_list() {
+    let (m, ks) = keys();
+    let big = manifest_of(2_000);
+    let plain = data(3 * MIN_CHUNK_SIZE as usize + 5, 4);
+    let mut file = Vec::new();
+    let mut w = Writer::new(&mut file, &m, params(MIN_CHUNK_SIZE, Compression::None)).unwrap();
+    w.write_all(&plain).unwrap();
+    let summary = w.finish(&big).unwrap();
+    // 4 content chunks, then a trailer of about 300 KB in 4 KiB chunks.
+    assert!(summary.chunks > 60, "{} chunks", summary.chunks);
+
+    let (back, report) = open(&file, &ks).unwrap();
+    assert_eq!(back, plain);
+    assert_eq!(report.manifest, big, "decrypt_to keeps the document list");
+    assert_eq!(report.chunks, summary.chunks);
+    assert_eq!(report.file_len, file.len() as u64);
+
+    let skim = verify(&file[..], &ks).unwrap();
+    assert!(skim.manifest.documents.is_empty(), "verify drops the list");
+    assert_eq!(skim.manifest.counts, big.counts);
+    assert_eq!(skim.manifest.kind, big.kind);
+    assert_eq!(skim.chunks, summary.chunks);
+    assert_eq!(skim.plaintext_sha256, report.plaintext_sha256);
+
+    // Cut in the middle of the trailer, or one trailer chunk dropped: refused either way.
+    let cut = &file[..file.len() - 10_000];
+    for r in [verify(cut, &ks).map(|_| ()), open(cut, &ks).map(|_| ())] {
+        assert_eq!(r.unwrap_err().code(), "backup_truncated");
+    }
+    let starts = frame_starts(&file);
+    let (a, b) = (starts[starts.len() - 3], starts[starts.len() - 2]);
+    let dropped = [&file[..a], &file[b..]].concat();
+    for r in [
+        verify(&dropped[..], &ks).map(|_| ()),
+        open(&dropped, &ks).map(|_| ()),
+    ] {
+        let code = r.unwrap_err().code();
+        assert!(
+            code == "backup_reordered" || code == "backup_corrupt",
+            "{code}"
+        );
+    }
+}

@@ -111,8 +111,11 @@ fn unpack_file(
             let input = BufReader::new(File::open(file).map_err(|e| Error::io("opened", file, e))?);
             let out = File::create(&path).map_err(|e| Error::io("created", &path, e))?;
             let mut w = BufWriter::new(out);
-            let r = Reader::open(input, &keys)
-                .and_then(|r| r.with_cancel(cancel.clone()).decrypt_to(&mut w));
+            let r = Reader::open(input, &keys).and_then(|r| {
+                r.with_cancel(cancel.clone())
+                    .without_document_list()
+                    .decrypt_to(&mut w)
+            });
             let r = r.and_then(|rep| {
                 w.flush().map_err(|e| Error::io("written", &path, e))?;
                 w.get_ref()
