@@ -232,7 +232,7 @@ pub fn sizes(registry: &Registry, settings: &Settings, now: OffsetDateTime) -> R
                 _ => s.recent_backups += b.size,
             }
         }
-        s.documents = documents::all(db)?.iter().map(|d| d.size).sum();
+        s.documents = documents::total_size(db)?;
         Ok(s)
     })
 }

@@ -29,6 +29,8 @@ use crate::{Error, Result};
 pub const SEALED_PREFIX: &str = "sealed-documents/";
 /// File suffix of a sealed document.
 pub const SEALED_SUFFIX: &str = ".srd";
+/// Documents read from the registry at a time while looking for those without a sealed copy.
+const PAGE: u32 = 1_000;
 
 fn key_for(name: &str) -> String {
     format!("{SEALED_PREFIX}{name}{SEALED_SUFFIX}")
@@ -51,8 +53,7 @@ pub fn seal_missing(
     if !wanted(dest) {
         return Ok(0);
     }
-    let docs = reg.read(documents::all)?;
-    if docs.is_empty() {
+    if reg.read(documents::count)? == 0 {
         return Ok(0);
     }
     let keys = KeyStore::for_station(&ctx.station.id).key_set()?;
@@ -65,27 +66,34 @@ pub fn seal_missing(
         .collect();
     let mut done: HashSet<String> = HashSet::new();
     let mut copied = 0;
-    for doc in docs {
-        cancel.check()?;
-        let sealed_already = keys
-            .keys
-            .iter()
-            .any(|k| present.contains(&key_for(&k.sealed_document_name(&doc.sha256))));
-        if sealed_already || !done.insert(doc.sha256.clone()) {
-            continue;
+    // A page of documents at a time: a registry naming 100,000 documents is not held whole.
+    let mut after = 0;
+    loop {
+        let docs = reg.read(|db| documents::page_after(db, after, PAGE))?;
+        let Some(last) = docs.last() else { break };
+        after = last.id;
+        for doc in docs {
+            cancel.check()?;
+            let sealed_already = keys
+                .keys
+                .iter()
+                .any(|k| present.contains(&key_for(&k.sealed_document_name(&doc.sha256))));
+            if sealed_already || !done.insert(doc.sha256.clone()) {
+                continue;
+            }
+            let key = key_for(&current.sealed_document_name(&doc.sha256));
+            progress.stage("seal_documents", u64::from(copied), None);
+            seal_one(ctx, dest, &keys, &doc, &key, cancel)?;
+            let event = AuditEvent::new(EventType::DocumentUploaded)
+                .case(&doc.case)
+                .resource(key.clone())
+                .details(json!({
+                    "id": doc.id, "copy": "sealed", "store": dest.backups.describe(),
+                    "sha256": doc.sha256, "size": doc.size,
+                }));
+            reg.write(|tx| audit::append(tx, &ctx.actor, &event))?;
+            copied += 1;
         }
-        let key = key_for(&current.sealed_document_name(&doc.sha256));
-        progress.stage("seal_documents", u64::from(copied), None);
-        seal_one(ctx, dest, &keys, &doc, &key, cancel)?;
-        let event = AuditEvent::new(EventType::DocumentUploaded)
-            .case(&doc.case)
-            .resource(key.clone())
-            .details(json!({
-                "id": doc.id, "copy": "sealed", "store": dest.backups.describe(),
-                "sha256": doc.sha256, "size": doc.size,
-            }));
-        reg.write(|tx| audit::append(tx, &ctx.actor, &event))?;
-        copied += 1;
     }
     if copied > 0 {
         tracing::info!(copied, "documents sealed into the backups destination");

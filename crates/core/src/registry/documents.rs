@@ -221,13 +221,33 @@ pub fn for_case(db: &Db<'_>, case_id: i64) -> Result<Vec<Document>> {
 }
 
 /// Every document, by id.
-pub fn all(db: &Db<'_>) -> Result<Vec<Document>> {
-    let mut out = Vec::new();
-    for_each(db, |d| {
-        out.push(d);
-        Ok(())
-    })?;
-    Ok(out)
+/// Up to `limit` documents with an id above `after`, by id: a long walk over every document
+/// that writes between pages holds one page at a time.
+pub fn page_after(db: &Db<'_>, after: i64, limit: u32) -> Result<Vec<Document>> {
+    let mut stmt = db
+        .conn()
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM documents d JOIN cases c ON c.id = d.case_id \
+             WHERE d.id > ?1 ORDER BY d.id LIMIT ?2"
+        ))
+        .map_err(sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params![after, limit], from_row)
+        .map_err(sql)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
+}
+
+/// Bytes of every document together.
+pub fn total_size(db: &Db<'_>) -> Result<u64> {
+    let n: i64 = db
+        .conn()
+        .query_row(
+            "SELECT COALESCE(SUM(d.size), 0) FROM documents d JOIN cases c ON c.id = d.case_id",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    Ok(n.unsigned_abs())
 }
 
 /// Calls `f` with every document, by id, one row at a time (a backup's manifest names every

@@ -1114,3 +1114,27 @@ fn a_damaged_search_index_is_found_by_the_full_check_not_at_open() {
     drop(reg);
     Registry::open_snapshot(&p).unwrap();
 }
+
+#[test]
+fn documents_are_walked_a_page_at_a_time_and_summed() {
+    let (_t, mut reg) = fresh();
+    add(&mut reg, "2026-000001");
+    add(&mut reg, "2026-000002");
+    for (case, n) in [("2026-000001", 1), ("2026-000002", 2), ("2026-000001", 3)] {
+        reg.write(|tx| documents::add(tx, &doc(case, n), &actor()))
+            .unwrap();
+    }
+    let first = reg.read(|db| documents::page_after(db, 0, 2)).unwrap();
+    assert_eq!(first.len(), 2);
+    assert!(first[0].id < first[1].id);
+    let rest = reg
+        .read(|db| documents::page_after(db, first[1].id, 2))
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].sha256, format!("{:064x}", 3));
+    assert!(reg
+        .read(|db| documents::page_after(db, rest[0].id, 2))
+        .unwrap()
+        .is_empty());
+    assert_eq!(reg.read(documents::total_size).unwrap(), 1001 + 1002 + 1003);
+}
