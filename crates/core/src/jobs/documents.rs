@@ -212,6 +212,10 @@ fn source_file(path: &Path) -> Result<PathBuf> {
 /// How many documents travel at once: enough to hide the round trips of small files (rclone's
 /// default is 4 too) without crowding a backup off the link.
 const IN_FLIGHT: usize = 4;
+/// How many documents of a case folder are fetched at once: a download waits on the store's
+/// first byte more than an upload does and writes nothing back, so more of them overlap (the
+/// aws CLI runs 10).
+const DOWNLOADS_IN_FLIGHT: usize = 8;
 
 /// What `add` does with one file, decided before anything is uploaded.
 enum Plan {
@@ -747,7 +751,7 @@ fn portable_name(name: &str) -> String {
 }
 
 /// Downloads every document of case `case_number` into the folder `out_dir` (made when
-/// missing), up to [`IN_FLIGHT`] at once, each checked and recorded as [`get`] does. Stops at
+/// missing), up to [`DOWNLOADS_IN_FLIGHT`] at once, each checked and recorded as [`get`] does. Stops at
 /// the first failure; what was delivered before it stays. Refuses an `out_dir` that is a
 /// symbolic link or not a folder, and never writes through a link inside it.
 ///
@@ -824,7 +828,7 @@ fn fetch_case(
             async move { (i, fetch(store, doc, out_dir, &part).await) }
         });
         // In the order they finish: a slow one does not hold back the delivery of the rest.
-        let mut running = futures::stream::iter(fetches).buffer_unordered(IN_FLIGHT);
+        let mut running = futures::stream::iter(fetches).buffer_unordered(DOWNLOADS_IN_FLIGHT);
         while let Some((i, fetched)) = running.next().await {
             let (tmp, hashed) = fetched?;
             match hashed {
