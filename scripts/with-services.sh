@@ -36,8 +36,25 @@ wait_for() { # name, command…
 # The keyring: its own HOME and data dir so the user's real keyring is never touched.
 mkdir -p "$work/keyring-home"
 # A throwaway password for a throwaway keyring that lives only in $work.
-printf 'strongroom-test' | HOME="$work/keyring-home" XDG_DATA_HOME="$work/keyring-home" \
-  gnome-keyring-daemon --foreground --unlock --components=secrets >"$work/keyring.env" 2>"$work/keyring.log" &
+keyring_daemon() {
+  printf 'strongroom-test' | HOME="$work/keyring-home" XDG_DATA_HOME="$work/keyring-home" \
+    gnome-keyring-daemon --foreground --replace --unlock --components=secrets
+}
+# gnome-keyring-daemon can abort inside GLib under a burst of parallel clients (seen once in
+# four full runs: "trap int3 … in libglib"), and D-Bus then starts a locked one of its own. A
+# watcher starts ours again on the same keyring files (the keys stored so far come back) and
+# replaces whatever D-Bus started in between.
+(
+  child=
+  trap '[ -z "$child" ] || kill "$child" 2>/dev/null; exit 0' TERM
+  while :; do
+    keyring_daemon >>"$work/keyring.env" 2>>"$work/keyring.log" &
+    child=$!
+    wait "$child" || true
+    echo "with-services: the keyring daemon stopped; starting it again" >&2
+    sleep 0.2
+  done
+) &
 pids+=($!)
 wait_for "gnome-keyring" bash -c "dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
   org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q 'boolean true'"
