@@ -60,9 +60,11 @@ impl Manifest {
     }
 }
 
-/// The sealed trailer: the manifest and the facts the reader checks the content against.
+/// The sealed trailer: the manifest and the facts the reader checks the content against. `M`
+/// is what the manifest is read into (a reader that drops the document list reads a lighter
+/// type).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Trailer {
+pub(crate) struct Trailer<M = Manifest> {
     pub plaintext_len: u64,
     /// SHA-256 of the plaintext (before compression), 64 lowercase hex digits.
     pub plaintext_sha256: String,
@@ -70,7 +72,20 @@ pub(crate) struct Trailer {
     pub stored_len: u64,
     /// Number of content chunks.
     pub content_chunks: u64,
-    pub manifest: Manifest,
+    pub manifest: M,
+}
+
+impl<M> Trailer<M> {
+    /// The same trailer with its manifest turned into another type.
+    pub(crate) fn map_manifest<N>(self, f: impl FnOnce(M) -> N) -> Trailer<N> {
+        Trailer {
+            plaintext_len: self.plaintext_len,
+            plaintext_sha256: self.plaintext_sha256,
+            stored_len: self.stored_len,
+            content_chunks: self.content_chunks,
+            manifest: f(self.manifest),
+        }
+    }
 }
 
 /// The trailer as written: the same fields as [`Trailer`], the manifest borrowed and of any

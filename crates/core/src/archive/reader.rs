@@ -233,7 +233,8 @@ impl<R: Read + Send> Reader<R> {
             if keep_documents {
                 serde_json::from_reader::<_, Trailer>(input)
             } else {
-                serde_json::from_reader::<_, TrailerSkim>(input).map(Trailer::from)
+                serde_json::from_reader::<_, Trailer<ManifestSkim>>(input)
+                    .map(|t| t.map_manifest(Manifest::from))
             }
         };
         if let Some(e) = stream.failed.take() {
@@ -406,16 +407,6 @@ impl<R: Read + Send> Read for TrailerStream<'_, R> {
     }
 }
 
-/// A [`Trailer`] read without keeping the manifest's document list.
-#[derive(serde::Deserialize)]
-struct TrailerSkim {
-    plaintext_len: u64,
-    plaintext_sha256: String,
-    stored_len: u64,
-    content_chunks: u64,
-    manifest: ManifestSkim,
-}
-
 /// A [`Manifest`] whose document list is read entry by entry, each checked and dropped.
 #[derive(serde::Deserialize)]
 struct ManifestSkim {
@@ -455,19 +446,13 @@ impl<'de> serde::Deserialize<'de> for SkippedDocuments {
     }
 }
 
-impl From<TrailerSkim> for Trailer {
-    fn from(t: TrailerSkim) -> Self {
-        Trailer {
-            plaintext_len: t.plaintext_len,
-            plaintext_sha256: t.plaintext_sha256,
-            stored_len: t.stored_len,
-            content_chunks: t.content_chunks,
-            manifest: Manifest {
-                kind: t.manifest.kind,
-                schema_version: t.manifest.schema_version,
-                counts: t.manifest.counts,
-                documents: Vec::new(),
-            },
+impl From<ManifestSkim> for Manifest {
+    fn from(m: ManifestSkim) -> Self {
+        Manifest {
+            kind: m.kind,
+            schema_version: m.schema_version,
+            counts: m.counts,
+            documents: Vec::new(),
         }
     }
 }

@@ -751,9 +751,9 @@ fn portable_name(name: &str) -> String {
 }
 
 /// Downloads every document of case `case_number` into the folder `out_dir` (made when
-/// missing), up to [`DOWNLOADS_IN_FLIGHT`] at once, each checked and recorded as [`get`] does. Stops at
-/// the first failure; what was delivered before it stays. Refuses an `out_dir` that is a
-/// symbolic link or not a folder, and never writes through a link inside it.
+/// missing), up to [`DOWNLOADS_IN_FLIGHT`] at once, each checked and recorded as [`get`]
+/// does. Stops at the first failure; what was delivered before it stays. Refuses an `out_dir`
+/// that is a symbolic link or not a folder, and never writes through a link inside it.
 ///
 /// Progress stages: `download` (bytes of all downloads together), `file` (done = files).
 pub fn get_case(

@@ -53,7 +53,9 @@ pub fn seal_missing(
     if !wanted(dest) {
         return Ok(0);
     }
-    if reg.read(documents::count)? == 0 {
+    // A page of documents at a time: a registry naming 100,000 documents is not held whole.
+    let mut page = reg.read(|db| documents::page_after(db, 0, PAGE))?;
+    if page.is_empty() {
         return Ok(0);
     }
     let keys = KeyStore::for_station(&ctx.station.id).key_set()?;
@@ -66,13 +68,8 @@ pub fn seal_missing(
         .collect();
     let mut done: HashSet<String> = HashSet::new();
     let mut copied = 0;
-    // A page of documents at a time: a registry naming 100,000 documents is not held whole.
-    let mut after = 0;
-    loop {
-        let docs = reg.read(|db| documents::page_after(db, after, PAGE))?;
-        let Some(last) = docs.last() else { break };
-        after = last.id;
-        for doc in docs {
+    while let Some(last) = page.last().map(|d| d.id) {
+        for doc in page {
             cancel.check()?;
             let sealed_already = keys
                 .keys
@@ -94,6 +91,7 @@ pub fn seal_missing(
             reg.write(|tx| audit::append(tx, &ctx.actor, &event))?;
             copied += 1;
         }
+        page = reg.read(|db| documents::page_after(db, last, PAGE))?;
     }
     if copied > 0 {
         tracing::info!(copied, "documents sealed into the backups destination");
