@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -304,6 +305,16 @@ pub fn add(
     let mut recorded: Vec<Option<Document>> = vec![None; plans.len()];
     let mut finished = (total as usize - first_with.len()) as u64;
     progress.stage("file", finished, Some(total));
+    // The uploads in the order their documents are recorded.
+    let order: Vec<usize> = plans
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| matches!(p, Plan::Upload { .. }).then_some(i))
+        .collect();
+    // Once an upload fails, the ones after it that have not begun are skipped and only the
+    // files before it are recorded; one already under way may be stored but is not recorded
+    // (the next run finds it by its hash).
+    let failed_at = AtomicUsize::new(usize::MAX);
     block_on(async {
         let uploads = plans.iter().enumerate().filter_map(|(i, plan)| {
             let Plan::Upload { sha256, key, .. } = plan else {
@@ -324,38 +335,66 @@ pub fn add(
                 part_size: None,
             };
             let part = combined.part(i);
-            let (source, store) = (&sources[i].0, store.as_ref());
+            let (source, store, failed_at) = (&sources[i].0, store.as_ref(), &failed_at);
             Some(async move {
+                if i > failed_at.load(Ordering::Relaxed) {
+                    return (i, Err(Error::Cancelled));
+                }
                 let out = store_document(store, key, source, sha256, &opts, &part, cancel).await;
+                if out.is_err() {
+                    failed_at.fetch_min(i, Ordering::Relaxed);
+                }
                 (i, out)
             })
         });
-        // In order, so documents get their ids in the order the files were given.
-        let mut running = futures::stream::iter(uploads).buffered(IN_FLIGHT);
-        while let Some((i, version_id)) = running.next().await {
-            let Plan::Upload {
-                sha256,
-                size,
-                head,
-                key,
-            } = &plans[i]
-            else {
-                continue;
+        // Unordered, so one large file does not hold up the three beside it; the results are
+        // recorded in the files' order (ids follow it), each run of finished ones in one
+        // transaction.
+        let mut running = futures::stream::iter(uploads).buffer_unordered(IN_FLIGHT);
+        let mut stored: HashMap<usize, Result<Option<String>>> = HashMap::new();
+        let mut next = 0;
+        while let Some((i, out)) = running.next().await {
+            stored.insert(i, out);
+            let mut ready = Vec::new();
+            let mut failure = None;
+            while let Some(out) = order.get(next).and_then(|i| stored.remove(i)) {
+                match out {
+                    Ok(version_id) => ready.push((order[next], version_id)),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+                next += 1;
+            }
+            let docs = if ready.is_empty() {
+                Vec::new()
+            } else {
+                registry.write(|tx| {
+                    ready
+                        .into_iter()
+                        .map(|(i, version_id)| {
+                            let doc = uploaded_document(
+                                &plans[i],
+                                &sources[i].1,
+                                &case.number,
+                                version_id,
+                            )?;
+                            documents::add(tx, &doc, &ctx.actor).map(|(doc, _new)| (i, doc))
+                        })
+                        .collect::<Result<Vec<_>>>()
+                })?
             };
-            let name = &sources[i].1;
-            let doc = NewDocument {
-                case: case.number.clone(),
-                name: name.clone(),
-                key: key.clone(),
-                size: *size,
-                sha256: sha256.clone(),
-                media_type: media_type(head, name).to_string(),
-                version_id: version_id?,
-            };
-            let (doc, _new) = registry.write(|tx| documents::add(tx, &doc, &ctx.actor))?;
-            recorded[i] = Some(doc);
-            finished += 1;
-            progress.stage("file", finished, Some(total));
+            if !docs.is_empty() {
+                finished += docs.len() as u64;
+                for (i, doc) in docs {
+                    recorded[i] = Some(doc);
+                }
+                progress.stage("file", finished, Some(total));
+            }
+            if let Some(e) = failure {
+                return Err(e);
+            }
         }
         Ok::<(), Error>(())
     })??;
@@ -372,6 +411,33 @@ pub fn add(
         })?);
     }
     Ok(added)
+}
+
+/// The registry record of a file `plan` has uploaded under the name `name`.
+fn uploaded_document(
+    plan: &Plan,
+    name: &str,
+    case_number: &str,
+    version_id: Option<String>,
+) -> Result<NewDocument> {
+    let Plan::Upload {
+        sha256,
+        size,
+        head,
+        key,
+    } = plan
+    else {
+        return Err(Error::Internal(format!("{name} was not uploaded")));
+    };
+    Ok(NewDocument {
+        case: case_number.to_string(),
+        name: name.to_string(),
+        key: key.clone(),
+        size: *size,
+        sha256: sha256.clone(),
+        media_type: media_type(head, name).to_string(),
+        version_id,
+    })
 }
 
 /// Puts one document; an object already at its key with the same SHA-256 is the same document
