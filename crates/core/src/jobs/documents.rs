@@ -317,8 +317,25 @@ pub fn add(
     let failed_at = AtomicUsize::new(usize::MAX);
     block_on(async {
         let uploads = plans.iter().enumerate().filter_map(|(i, plan)| {
-            let Plan::Upload { sha256, key, .. } = plan else {
+            let Plan::Upload {
+                sha256,
+                size,
+                head,
+                key,
+            } = plan
+            else {
                 return None;
+            };
+            let (source, name) = &sources[i];
+            // What the registry records once the object is stored.
+            let doc = NewDocument {
+                case: case.number.clone(),
+                name: name.clone(),
+                key: key.clone(),
+                size: *size,
+                sha256: sha256.clone(),
+                media_type: media_type(head, name).to_string(),
+                version_id: None,
             };
             let opts = PutOptions {
                 metadata: ObjectMetadata {
@@ -335,7 +352,7 @@ pub fn add(
                 part_size: None,
             };
             let part = combined.part(i);
-            let (source, store, failed_at) = (&sources[i].0, store.as_ref(), &failed_at);
+            let (store, failed_at) = (store.as_ref(), &failed_at);
             Some(async move {
                 if i > failed_at.load(Ordering::Relaxed) {
                     return (i, Err(Error::Cancelled));
@@ -344,14 +361,14 @@ pub fn add(
                 if out.is_err() {
                     failed_at.fetch_min(i, Ordering::Relaxed);
                 }
-                (i, out)
+                (i, out.map(|version_id| NewDocument { version_id, ..doc }))
             })
         });
         // Unordered, so one large file does not hold up the three beside it; the results are
         // recorded in the files' order (ids follow it), each run of finished ones in one
         // transaction.
         let mut running = futures::stream::iter(uploads).buffer_unordered(IN_FLIGHT);
-        let mut stored: HashMap<usize, Result<Option<String>>> = HashMap::new();
+        let mut stored: HashMap<usize, Result<NewDocument>> = HashMap::new();
         let mut next = 0;
         while let Some((i, out)) = running.next().await {
             stored.insert(i, out);
@@ -359,7 +376,7 @@ pub fn add(
             let mut failure = None;
             while let Some(out) = order.get(next).and_then(|i| stored.remove(i)) {
                 match out {
-                    Ok(version_id) => ready.push((order[next], version_id)),
+                    Ok(doc) => ready.push((order[next], doc)),
                     Err(e) => {
                         failure = Some(e);
                         break;
@@ -372,15 +389,9 @@ pub fn add(
             } else {
                 registry.write(|tx| {
                     ready
-                        .into_iter()
-                        .map(|(i, version_id)| {
-                            let doc = uploaded_document(
-                                &plans[i],
-                                &sources[i].1,
-                                &case.number,
-                                version_id,
-                            )?;
-                            documents::add(tx, &doc, &ctx.actor).map(|(doc, _new)| (i, doc))
+                        .iter()
+                        .map(|(i, doc)| {
+                            documents::add(tx, doc, &ctx.actor).map(|(d, _new)| (*i, d))
                         })
                         .collect::<Result<Vec<_>>>()
                 })?
@@ -411,33 +422,6 @@ pub fn add(
         })?);
     }
     Ok(added)
-}
-
-/// The registry record of a file `plan` has uploaded under the name `name`.
-fn uploaded_document(
-    plan: &Plan,
-    name: &str,
-    case_number: &str,
-    version_id: Option<String>,
-) -> Result<NewDocument> {
-    let Plan::Upload {
-        sha256,
-        size,
-        head,
-        key,
-    } = plan
-    else {
-        return Err(Error::Internal(format!("{name} was not uploaded")));
-    };
-    Ok(NewDocument {
-        case: case_number.to_string(),
-        name: name.to_string(),
-        key: key.clone(),
-        size: *size,
-        sha256: sha256.clone(),
-        media_type: media_type(head, name).to_string(),
-        version_id,
-    })
 }
 
 /// Puts one document; an object already at its key with the same SHA-256 is the same document
